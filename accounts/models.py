@@ -1,0 +1,77 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+USERNAME_MAX_LENGTH = 30
+username_validator = RegexValidator(
+    r"^[A-Za-z0-9_]+$", "Use only letters, digits and underscores in a username."
+)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        # Emails are the login id: compare them case-insensitively by storing them lower-cased.
+        return (email or "").strip().lower()
+
+    def _create_user(self, email: str, password: str | None, **extra_fields) -> "User":
+        from accounts.services import unique_username
+
+        if not email:
+            raise ValueError("An email address is required.")
+        email = self.normalize_email(email)
+        extra_fields["username"] = extra_fields.get("username") or unique_username(email)
+        user = self.model(email=email, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("email address", unique=True)
+    username = models.CharField(
+        max_length=USERNAME_MAX_LENGTH,
+        unique=True,
+        validators=[username_validator],
+        help_text="Public handle, shown in /@username/.",
+    )
+    name = models.CharField(max_length=100, blank=True)
+    bio = models.TextField(blank=True, max_length=2000)
+    date_joined = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(
+        default=True, help_text="Unticked means suspended: cannot sign in, API tokens refused."
+    )
+    is_staff = models.BooleanField(default=False, help_text="Can use the moderation admin.")
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["-date_joined"]
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.username}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.username

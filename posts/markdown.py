@@ -1,0 +1,63 @@
+"""Markdown to safe HTML: one renderer for story pages, the editor preview and excerpts."""
+
+import html
+import math
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+
+WORDS_PER_MINUTE = 200
+EXCERPT_LENGTH = 240
+
+# Raw HTML in the source is shown as text (html=False); nh3 is the second, independent wall.
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable(
+    ["table", "strikethrough"]
+)
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "figcaption", "figure", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup",
+    "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "code": {"class"},
+    "th": {"style"},
+    "td": {"style"},
+    "ol": {"start"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(source: str) -> str:
+    """Sanitised HTML for Markdown source: no scripts, no event handlers, no javascript: links."""
+    html = _md.render(source)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="nofollow noopener noreferrer ugc",
+        filter_style_properties={"text-align"},
+    )
+
+
+def plain_text(source: str) -> str:
+    """The words a reader sees, without markup."""
+    text = html.unescape(nh3.clean(_md.render(source), tags=set()))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def excerpt_of(text: str) -> str:
+    """The opening of a plain text, cut at a word boundary."""
+    if len(text) <= EXCERPT_LENGTH:
+        return text
+    cut = text[:EXCERPT_LENGTH].rsplit(" ", 1)[0]
+    return cut.rstrip(" .,;:") + "…"
+
+
+def reading_minutes(text: str) -> int:
+    """Minutes to read a plain text, at least 1."""
+    return max(1, math.ceil(len(text.split()) / WORDS_PER_MINUTE))

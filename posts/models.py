@@ -1,0 +1,79 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+TITLE_MAX_LENGTH = 200
+CONTENT_MAX_LENGTH = 100_000
+TAG_MAX_LENGTH = 32
+MAX_TAGS = 5
+
+
+class Tag(models.Model):
+    # Tags are stored normalised (lower-case slug form), so the name is also the URL part.
+    name = models.CharField(max_length=TAG_MAX_LENGTH, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("posts:tag", args=[self.name])
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self) -> "PostQuerySet":
+        return self.filter(status=Post.Status.PUBLISHED)
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    # Set once from the first title and never changed, so links keep working after edits.
+    slug = models.SlugField(max_length=120, unique=True, editable=False)
+    content = models.TextField(blank=True, max_length=CONTENT_MAX_LENGTH, help_text="Markdown source.")
+    excerpt = models.CharField(max_length=300, blank=True, editable=False)
+    reading_time = models.PositiveSmallIntegerField(default=1, editable=False, help_text="Minutes.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    tags = models.ManyToManyField(Tag, related_name="posts", blank=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        indexes = [
+            # Home page and feeds: published, newest first.
+            models.Index(
+                fields=["-published_at"], name="post_published_newest_idx", condition=Q(status="published")
+            ),
+            # Author pages and "my stories".
+            models.Index(fields=["author", "status", "-published_at"], name="post_author_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="post_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("posts:detail", args=[self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED

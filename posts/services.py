@@ -1,0 +1,166 @@
+"""Story rules: creating, editing, publishing and deleting. Pages, API and admin all call these."""
+
+import secrets
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import User
+from posts.markdown import excerpt_of, plain_text, reading_minutes
+from posts.models import CONTENT_MAX_LENGTH, MAX_TAGS, TAG_MAX_LENGTH, TITLE_MAX_LENGTH, Post, Tag
+
+SLUG_BASE_LENGTH = 80
+
+
+def _text_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return "Remove the NUL characters from this text."
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        return "This text is not valid Unicode."
+    return None
+
+
+def normalize_tag(raw: str) -> str:
+    """'Web Development ' -> 'web-development'; tags are compared in this form."""
+    return slugify(raw, allow_unicode=True)
+
+
+def clean_tags(raw_tags: Iterable[str]) -> list[str]:
+    """Normalised, de-duplicated tags in the order given. Raises ValidationError on bad tags."""
+    tags: list[str] = []
+    for raw in raw_tags:
+        problem = _text_problem(raw)
+        tag = normalize_tag(raw) if problem is None else ""
+        if problem or not tag:
+            raise ValidationError(
+                {"tags": [problem or f"“{raw}” is not a usable tag: use letters or digits."]}
+            )
+        if len(tag) > TAG_MAX_LENGTH:
+            raise ValidationError({"tags": [f"Keep each tag to {TAG_MAX_LENGTH} characters or fewer."]})
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValidationError({"tags": [f"Use at most {MAX_TAGS} tags."]})
+    return tags
+
+
+def _validate_text(title: str | None, content: str | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if title is not None:
+        if problem := _text_problem(title):
+            errors["title"] = [problem]
+        elif not title.strip():
+            errors["title"] = ["Give your story a title."]
+        elif len(title) > TITLE_MAX_LENGTH:
+            errors["title"] = [
+                f"Keep the title to {TITLE_MAX_LENGTH} characters or fewer (it has {len(title)})."
+            ]
+    if content is not None:
+        if problem := _text_problem(content):
+            errors["content"] = [problem]
+        elif len(content) > CONTENT_MAX_LENGTH:
+            errors["content"] = [
+                f"Keep the story to {CONTENT_MAX_LENGTH:,} characters or fewer (it has {len(content):,})."
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _apply_content(post: Post, content: str) -> None:
+    post.content = content
+    text = plain_text(content)
+    post.excerpt = excerpt_of(text)
+    post.reading_time = reading_minutes(text)
+
+
+def _apply_status(post: Post, publish: bool) -> None:
+    if publish and not post.is_published:
+        post.status = Post.Status.PUBLISHED
+        post.published_at = timezone.now()
+    elif not publish and post.is_published:
+        post.status = Post.Status.DRAFT
+        post.published_at = None
+
+
+def _set_tags(post: Post, tags: list[str]) -> None:
+    Tag.objects.bulk_create([Tag(name=name) for name in tags], ignore_conflicts=True)
+    post.tags.set(Tag.objects.filter(name__in=tags))
+    getattr(post, "_prefetched_objects_cache", {}).pop("tags", None)  # readers see the new tags
+
+
+def _save_with_unique_slug(post: Post) -> None:
+    base = slugify(post.title)[:SLUG_BASE_LENGTH].strip("-") or "story"
+    slug = base
+    for _ in range(10):
+        if not Post.objects.filter(slug=slug).exists():
+            post.slug = slug
+            try:
+                with transaction.atomic():
+                    post.save(force_insert=True)
+                return
+            except IntegrityError:
+                pass  # someone took the slug between our check and insert: try another
+        slug = f"{base}-{secrets.token_hex(3)}"
+    raise RuntimeError("Could not find a free slug")  # ten random suffixes all taken: not reachable
+
+
+@transaction.atomic
+def create_post(
+    *, author: User, title: str, content: str = "", tags: Iterable[str] = (), publish: bool = False
+) -> Post:
+    _validate_text(title, content)
+    tag_names = clean_tags(tags)
+    post = Post(author=author, title=title.strip())
+    _apply_content(post, content)
+    _apply_status(post, publish)
+    _save_with_unique_slug(post)
+    _set_tags(post, tag_names)
+    return post
+
+
+def ensure_author(post: Post, user: User) -> None:
+    """Only a story's author may change it; everyone else is refused."""
+    if post.author_id != user.pk:
+        raise PermissionDenied("Only the author can change this story.")
+
+
+@transaction.atomic
+def update_post(
+    *,
+    post: Post,
+    editor: User,
+    title: str | None = None,
+    content: str | None = None,
+    tags: Iterable[str] | None = None,
+    publish: bool | None = None,
+) -> Post:
+    """Changes only the fields given (None leaves a field as it is)."""
+    ensure_author(post, editor)
+    _validate_text(title, content)
+    tag_names = clean_tags(tags) if tags is not None else None
+    if title is not None:
+        post.title = title.strip()
+    if content is not None:
+        _apply_content(post, content)
+    if publish is not None:
+        _apply_status(post, publish)
+    post.save()
+    if tag_names is not None:
+        _set_tags(post, tag_names)
+    return post
+
+
+def delete_post(*, post: Post, editor: User) -> None:
+    ensure_author(post, editor)
+    post.delete()
+
+
+def unpublish_posts(posts: QuerySet[Post]) -> int:
+    """Moderation: turns published stories back into drafts. Returns how many changed."""
+    return posts.filter(status=Post.Status.PUBLISHED).update(
+        status=Post.Status.DRAFT, published_at=None, updated_at=timezone.now()
+    )
