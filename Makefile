@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-SYSTEM_PACKAGES := postgresql pgbouncer redis-server chromium
+SYSTEM_PACKAGES := postgresql pgbouncer redis-server chromium docker-compose
 
 .PHONY: run test lint stack stack-down bench clean system-packages
 

@@ -9,6 +9,7 @@ declare -A probe=(
   [redis-server]="command -v redis-server"
   [chromium]="test -x /usr/bin/chromium"
   [wrk]="command -v wrk"
+  [docker-compose]="command -v docker-compose"
 )
 missing=()
 for package in "$@"; do
