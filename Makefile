@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 SYSTEM_PACKAGES := postgresql pgbouncer redis-server chromium docker-compose
 
-.PHONY: run test lint stack stack-down bench clean system-packages
+.PHONY: run test lint stack stack-down clean system-packages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -55,9 +55,6 @@ stack: system-packages $(VENV)/.installed
 
 stack-down:
 	$(PY) deploy/localstack.py down
-
-bench: system-packages $(VENV)/.installed
-	$(PY) deploy/localstack.py run --web -- $(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) var
