@@ -9,35 +9,46 @@ SYSTEM_PACKAGES := postgresql pgbouncer redis-server chromium docker-compose
 
 .PHONY: run test lint stack stack-down clean system-packages
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Quill needs Python 3.11 or newer ($(PYTHON) is older)."; exit 1; }
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || \
-		{ echo "Could not create a virtualenv: install python3-venv (apt-get install -y python3-venv)."; exit 1; }
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@PYTHON=$(PYTHON) bash deploy/system-packages.sh python3-venv
+	$(PYTHON) -m venv $(VENV)
+
+# What `make run` needs, then what the tests need on top; reinstalled when a file changes.
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
 
 var/secret_key:
 	@mkdir -p var
 	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 	@chmod 600 $@
 
-run: $(VENV)/.installed var/secret_key
-	@SECRET_KEY=$$(cat var/secret_key) QUILL_HTTPS=false $(PY) manage.py migrate --noinput
-	@SECRET_KEY=$$(cat var/secret_key) QUILL_HTTPS=false $(PY) manage.py collectstatic --noinput >/dev/null
-	@SECRET_KEY=$$(cat var/secret_key) QUILL_HTTPS=false $(PY) manage.py seed_demo
+# `make run` is production-like (DEBUG off, friendly error pages) on plain http and SQLite,
+# with a per-machine secret key kept in var/.
+RUN_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" QUILL_HTTPS="$${QUILL_HTTPS:-false}"
+
+run: $(VENV)/.runtime var/secret_key
+	@$(RUN_ENV) $(PY) manage.py migrate --noinput
+	@$(RUN_ENV) $(PY) manage.py collectstatic --noinput >/dev/null
+	@$(RUN_ENV) $(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Quill is running at http://127.0.0.1:$(PORT)/   (Ctrl+C stops it)"
 	@echo "  Demo sign-in: demo@quill.example / quill-demo-2026"
 	@echo ""
-	@SECRET_KEY=$$(cat var/secret_key) QUILL_HTTPS=false HOST=127.0.0.1 PORT=$(PORT) \
+	@$(RUN_ENV) HOST=127.0.0.1 PORT=$(PORT) \
 		WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(PY) -m gunicorn -c deploy/gunicorn.conf.py blog_project.wsgi
 
 system-packages:
 	@bash deploy/system-packages.sh $(SYSTEM_PACKAGES)
 
 # TEST_DATABASE_URL=postgres://... uses that database instead of a throwaway cluster.
-test: system-packages $(VENV)/.installed
+test: system-packages $(VENV)/.dev
 	@export SECRET_KEY=test-$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(16))') \
 		QUILL_HTTPS=false DJANGO_ALLOW_ASYNC_UNSAFE=true; \
 	if [ -n "$$TEST_DATABASE_URL" ]; then \
@@ -46,11 +57,11 @@ test: system-packages $(VENV)/.installed
 		$(PY) deploy/localstack.py run -- $(PY) -m pytest $(PYTEST_ARGS); \
 	fi
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-stack: system-packages $(VENV)/.installed
+stack: system-packages $(VENV)/.dev
 	$(PY) deploy/localstack.py up --web
 
 stack-down:
