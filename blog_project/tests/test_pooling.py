@@ -8,6 +8,9 @@ import psycopg
 import pytest
 from django.db import connection
 
+from posts.models import Post
+from posts.tests.factories import PostFactory
+
 ADMIN_URL = os.environ.get("PGBOUNCER_ADMIN_URL", "")
 DIRECT_URL = os.environ.get("DIRECT_DATABASE_URL", "")
 
@@ -83,3 +86,11 @@ def test_more_clients_than_pool_size_share_a_bounded_number_of_server_connection
     assert int(app_pool["cl_active"]) + int(app_pool["cl_waiting"]) >= clients
     # Four times as many clients as the pool size: the pool fills up and never goes past it.
     assert max(server_counts) == pool_size, server_counts
+
+
+def test_iterating_a_queryset_works_in_autocommit_through_the_pool(transactional_db, user):
+    # Transaction pooling cannot keep a named cursor alive between fetches, so Django must
+    # not use one; chunked iteration outside a transaction still reads every row.
+    assert connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] is True
+    PostFactory.create_batch(5, author=user)
+    assert len(list(Post.objects.iterator(chunk_size=2))) == 5
