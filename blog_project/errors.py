@@ -54,3 +54,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return error_response(request, 500, "Sorry, something broke on our side. Please try again in a moment.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return error_response(
+        request,
+        403,
+        "This form has expired or came from another site. Go back, reload the page and try again.",
+    )

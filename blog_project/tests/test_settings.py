@@ -9,6 +9,7 @@ import sys
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
 
 REPO = settings.BASE_DIR
 
@@ -95,3 +96,10 @@ def test_json_log_formatter_emits_one_json_object_per_line():
         "message": "GET / 200",
         "status": 200,
     }
+
+
+def test_a_form_post_without_csrf_token_gets_the_friendly_403_page(db):
+    response = Client(enforce_csrf_checks=True).post("/healthz")
+    assert response.status_code == 403
+    assert b"This form has expired" in response.content
+    assert b"<html" in response.content
