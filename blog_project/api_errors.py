@@ -1,10 +1,14 @@
-"""DRF exception handler: every API error becomes {"error": "<sentence>", "details": {...}?}."""
+"""How the API refuses input: every error becomes {"error": "<sentence>", "details": {...}?}."""
 
+import re
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, status
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -19,6 +23,71 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "too_large"
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    # Iterative: the document may be nested nearly as deep as the recursion limit.
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if LONE_SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, also answering 400 to JSON nested too deeply for Python to decode and
+    to invalid Unicode: a "\\ud800" escape decodes to a lone surrogate, which no UTF-8 encoder
+    (hashing, cache keys, rendering) accepts, so it must not get past the parser.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
+        if _has_lone_surrogate(data):
+            raise exceptions.ParseError(
+                "JSON parse error - a \\u escape is a lone surrogate, not valid Unicode."
+            )
+        return data
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response (documentation only)."""
+
+    error = serializers.CharField(help_text="One readable sentence saying what went wrong.")
+    details = serializers.DictField(
+        required=False,
+        help_text='Field name to its messages on bad input, e.g. {"title": ["Give your story a title."]}; '
+        '{"code": "..."} on token errors.',
+    )
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad input: malformed JSON, a wrong type, or a field breaking a rule (messages in `details`).",
+    401: "No token, or the token is invalid, expired, revoked or belongs to a suspended account.",
+    403: "Signed in, but this is not yours to change.",
+    404: "No such thing (a draft of someone else and a malformed id are also 404).",
+    409: "The email or username is already taken.",
+    413: "The request body is larger than 1 MiB.",
+    415: "The body is not JSON: send it with `Content-Type: application/json`.",
+    429: "Too many attempts; retry after the number of seconds in the `Retry-After` header.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses for the given error statuses, all in the {"error", "details"} shape."""
+    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in statuses}
 
 
 def _first_message(detail: Any) -> str:
@@ -59,13 +128,12 @@ def _sentence(exc: exceptions.APIException) -> str:
 
 def _details(exc: exceptions.APIException) -> dict[str, Any] | None:
     detail = exc.detail
-    if isinstance(exc, exceptions.ValidationError):
-        if isinstance(detail, dict):
-            return {str(key): _messages(value) for key, value in detail.items()}
+    if not isinstance(detail, dict):
         return None
-    if isinstance(detail, dict) and "code" in detail:
-        return {"code": str(detail["code"])}
-    return None
+    if "detail" in detail:  # SimpleJWT's token errors: keep only their machine-readable code
+        return {"code": str(detail["code"])} if "code" in detail else None
+    # Field messages: bad input (400) and taken email or username (409).
+    return {str(key): _messages(value) for key, value in detail.items()}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -75,6 +143,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, Http404):  # raised by selectors, with a message worth keeping
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):  # raised by services for non-authors
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # unexpected: Django's JSON 500 handler answers and the error is logged
