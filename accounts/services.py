@@ -8,6 +8,8 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -46,6 +48,10 @@ def sign_up(*, email: str, password: str, name: str = "", username: str = "") ->
         validate_email(email)
     except ValidationError as exc:
         errors["email"] = exc.messages
+    else:
+        # The validator accepts up to 320 characters; the column holds fewer.
+        if len(email) > User._meta.get_field("email").max_length:
+            errors["email"] = ["This email address is too long."]
     if username:
         if len(username) > USERNAME_MAX_LENGTH:
             errors["username"] = [f"Keep the username to {USERNAME_MAX_LENGTH} characters or fewer."]
@@ -85,6 +91,29 @@ def sign_in(*, request, email: str, password: str) -> User | None:
 def issue_tokens(user: User) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)
     return {"jwt": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def rotate_refresh_token(raw_refresh: str) -> dict[str, str]:
+    """A new token pair in exchange for a refresh token, which then stops working.
+
+    Raises TokenError when the token is malformed, expired, already used or revoked, or when
+    its account is suspended or gone.
+    """
+    refresh = RefreshToken(raw_refresh)  # checks signature, expiry, type and the blacklist
+    user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
+    user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}, is_active=True).first()
+    if user is None:
+        raise TokenError("No active account found for the given token.")
+    with transaction.atomic():
+        _, newly_revoked = refresh.blacklist()
+        if not newly_revoked:  # a simultaneous request spent this token first
+            raise TokenError("Token is blacklisted")
+        return issue_tokens(user)
+
+
+def revoke_refresh_token(raw_refresh: str) -> None:
+    """Signs a client out: its refresh token stops working. Raises TokenError if it is not valid."""
+    RefreshToken(raw_refresh).blacklist()
 
 
 def revoke_all_tokens(user: User) -> None:

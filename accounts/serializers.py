@@ -1,0 +1,60 @@
+"""Shapes of the auth API's bodies. Rules (password strength, free emails) stay in accounts.services."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.models import User
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField would quietly turn 42 into "42".
+
+    DRF's CharField already refuses NUL and lone surrogate characters with a 400.
+    """
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "username", "name"]
+        read_only_fields = fields
+
+
+class AuthorSerializer(serializers.ModelSerializer):
+    """The public part of a user, shown on their stories."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+        read_only_fields = fields
+
+
+class SignUpSerializer(serializers.Serializer):
+    email = StrictCharField()
+    password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
+    name = StrictCharField(required=False, allow_blank=True)
+    username = StrictCharField(required=False, allow_blank=True)
+
+
+class SignInSerializer(serializers.Serializer):
+    email = StrictCharField()
+    password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh = StrictCharField(help_text="A refresh token from sign-up, sign-in or an earlier refresh.")
+
+
+class TokenPairSerializer(serializers.Serializer):
+    jwt = serializers.CharField(help_text="Access token: send it as `Authorization: Bearer <jwt>`.")
+    refresh = serializers.CharField(help_text="Refresh token: exchange it at /api/v1/user/refresh.")
+
+
+class AuthResultSerializer(TokenPairSerializer):
+    user = UserSerializer()
