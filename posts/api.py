@@ -1,0 +1,175 @@
+"""Posts API, compatible with the original app's routes. Thin views over posts.services/selectors."""
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from blog_project.api_errors import error_responses
+from posts import selectors, services
+from posts.models import Post
+from posts.serializers import (
+    PostCreatedSerializer,
+    PostCreateSerializer,
+    PostEnvelopeSerializer,
+    PostFilterSerializer,
+    PostSerializer,
+    PostUpdateByIdSerializer,
+    PostUpdatedSerializer,
+    PostUpdateSerializer,
+)
+
+TAG = "blog"
+ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The story's id.")
+
+
+class PostPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100  # a larger page_size gets 100 rows, not an error
+    page_size_query_description = "Stories per page: 20 unless given, at most 100."
+    invalid_page_message = "Page {page_number} is past the last page."
+
+    def get_page_number(self, request: Request, paginator: Paginator) -> int:
+        raw = request.query_params.get(self.page_query_param) or "1"
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise ValidationError({"page": ["Use a whole number of 1 or more."]})
+        return number
+
+    def get_paginated_response(self, data: list[dict[str, Any]]) -> Response:
+        return Response(
+            {
+                "posts": data,
+                "count": self.page.paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        envelope = super().get_paginated_response_schema(schema)
+        properties = dict(envelope["properties"])
+        properties["posts"] = properties.pop("results")
+        return {**envelope, "required": ["posts", "count", "next", "previous"], "properties": properties}
+
+
+def _updated(request: Request, post: Post, changes: dict[str, Any]) -> Response:
+    post = services.update_post(post=post, editor=request.user, **changes)
+    return Response(PostUpdatedSerializer({"id": post.pk, "post": post, "updated": True}).data)
+
+
+class PostCollectionView(APIView):
+    @extend_schema(
+        tags=[TAG],
+        operation_id="blog_create",
+        summary="Write a story",
+        description="`published` defaults to true here (the editor's default is a draft).",
+        request=PostCreateSerializer,
+        responses={201: PostCreatedSerializer, **error_responses(400, 401, 413, 415)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PostCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        post = services.create_post(author=request.user, **serializer.validated_data)
+        body = PostCreatedSerializer({"id": post.pk, "post": post}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="blog_update_by_body_id",
+        summary="Edit a story named by id in the body",
+        description="The original app's update route; same as PATCH /api/v1/blog/{id}. Author only.",
+        request=PostUpdateByIdSerializer,
+        responses={200: PostUpdatedSerializer, **error_responses(400, 401, 403, 404, 413, 415)},
+    )
+    def put(self, request: Request) -> Response:
+        serializer = PostUpdateByIdSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        post = selectors.get_post_by_id(post_id=changes.pop("id"), user=request.user)
+        return _updated(request, post, changes)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG],
+        operation_id="blog_bulk",
+        summary="Published stories, newest first",
+        description="Public. With `q`, best matches come first.",
+        parameters=[PostFilterSerializer],
+        responses={200: PostSerializer(many=True), **error_responses(400, 404)},
+    )
+)
+class PostBulkView(ListAPIView):
+    serializer_class = PostSerializer
+    pagination_class = PostPagination
+
+    def get_queryset(self) -> QuerySet[Post]:
+        filters = PostFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.published_posts(
+            author=filters.validated_data.get("author"),
+            tag=filters.validated_data.get("tag"),
+            query=filters.validated_data.get("q"),
+        )
+
+
+EDIT_SCHEMA: dict[str, Any] = {
+    "tags": [TAG],
+    "summary": "Edit a story",
+    "description": "Send any of the fields; PUT and PATCH both change only what is sent. Author only.",
+    "parameters": [ID_PARAMETER],
+    "request": PostUpdateSerializer,
+    "responses": {200: PostUpdatedSerializer, **error_responses(400, 401, 403, 404, 413, 415)},
+}
+
+
+class PostDetailView(APIView):
+    @extend_schema(
+        tags=[TAG],
+        operation_id="blog_retrieve",
+        summary="One story",
+        description="Public when published; a draft is 404 for anyone but its author.",
+        parameters=[ID_PARAMETER],
+        responses={200: PostEnvelopeSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request: Request, id: str) -> Response:
+        post = selectors.get_post_by_id(post_id=id, user=request.user)
+        return Response(PostEnvelopeSerializer({"post": post}).data)
+
+    @extend_schema(**EDIT_SCHEMA, operation_id="blog_update")
+    def put(self, request: Request, id: str) -> Response:
+        serializer = PostUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        post = selectors.get_post_by_id(post_id=id, user=request.user)
+        return _updated(request, post, dict(serializer.validated_data))
+
+    @extend_schema(**EDIT_SCHEMA, operation_id="blog_partial_update")
+    def patch(self, request: Request, id: str) -> Response:
+        return self.put(request, id)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="blog_delete",
+        summary="Delete a story",
+        description="Author only.",
+        parameters=[ID_PARAMETER],
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404)},
+    )
+    def delete(self, request: Request, id: str) -> Response:
+        post = selectors.get_post_by_id(post_id=id, user=request.user)
+        services.delete_post(post=post, editor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
