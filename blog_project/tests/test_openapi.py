@@ -1,0 +1,169 @@
+"""The OpenAPI schema documents every API route, and the docs page works under our CSP."""
+
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.test import Client
+from openapi_spec_validator import validate
+
+ROUTES = {
+    "/api/v1/user/signup": {"post"},
+    "/api/v1/user/signin": {"post"},
+    "/api/v1/user/refresh": {"post"},
+    "/api/v1/user/signout": {"post"},
+    "/api/v1/user/me": {"get"},
+    "/api/v1/blog": {"post", "put"},
+    "/api/v1/blog/bulk": {"get"},
+    "/api/v1/blog/{id}": {"get", "put", "patch", "delete"},
+}
+PUBLIC = {("/api/v1/blog/bulk", "get"), ("/api/v1/blog/{id}", "get")}
+CREDENTIALS = {"/api/v1/user/signup", "/api/v1/user/signin", "/api/v1/user/refresh", "/api/v1/user/signout"}
+ERROR_REF = "#/components/schemas/Error"
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    response = Client().get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_is_valid_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    validate(schema)
+
+
+def test_every_route_and_method_is_documented(schema):
+    documented = {
+        path: {method for method in operations if method != "parameters"}
+        for path, operations in schema["paths"].items()
+    }
+    assert documented == ROUTES
+
+
+def test_bearer_auth_is_documented_where_a_token_is_used(schema):
+    assert schema["components"]["securitySchemes"]["jwtAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    for path, methods in ROUTES.items():
+        for method in methods:
+            security = schema["paths"][path][method].get("security", [])
+            if path in CREDENTIALS:
+                assert security == [{}], (path, method)  # credentials travel in the body
+            else:
+                assert {"jwtAuth": []} in security, (path, method)
+                assert ({} in security) is ((path, method) in PUBLIC), (path, method)
+
+
+def test_bodies_and_errors_are_documented(schema):
+    for path, methods in ROUTES.items():
+        for method in methods:
+            operation = schema["paths"][path][method]
+            responses = operation["responses"]
+            successes = [code for code in responses if code.startswith("2")]
+            assert len(successes) == 1, (path, method)
+            errors = {code: r for code, r in responses.items() if code[0] in "45"}
+            assert errors, (path, method)
+            for response in errors.values():
+                assert response["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}
+                assert response["description"]
+            if method in {"post", "put", "patch"}:
+                assert "application/json" in operation["requestBody"]["content"], (path, method)
+                assert {"400", "413", "415"} <= set(responses), (path, method)
+            if path not in CREDENTIALS and (path, method) not in PUBLIC:
+                assert "401" in responses, (path, method)
+
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    assert set(error["properties"]) == {"error", "details"}
+    assert {"429", "409"} <= set(schema["paths"]["/api/v1/user/signup"]["post"]["responses"])
+    assert "429" in schema["paths"]["/api/v1/user/signin"]["post"]["responses"]
+
+
+def test_response_shapes_match_the_contract(schema):
+    components = schema["components"]["schemas"]
+
+    def properties(path: str, method: str, code: str) -> set[str]:
+        ref = schema["paths"][path][method]["responses"][code]["content"]["application/json"]["schema"][
+            "$ref"
+        ]
+        return set(components[ref.rsplit("/", 1)[1]]["properties"])
+
+    assert properties("/api/v1/user/signup", "post", "201") == {"jwt", "refresh", "user"}
+    assert properties("/api/v1/user/refresh", "post", "200") == {"jwt", "refresh"}
+    assert properties("/api/v1/user/me", "get", "200") == {"id", "email", "username", "name"}
+    assert properties("/api/v1/blog", "post", "201") == {"id", "post"}
+    assert properties("/api/v1/blog", "put", "200") == {"id", "post", "updated"}
+    assert properties("/api/v1/blog/bulk", "get", "200") == {"posts", "count", "next", "previous"}
+    assert properties("/api/v1/blog/{id}", "get", "200") == {"post"}
+    assert set(components["Post"]["properties"]) == {
+        "id",
+        "title",
+        "slug",
+        "content",
+        "excerpt",
+        "published",
+        "published_at",
+        "created_at",
+        "updated_at",
+        "reading_time",
+        "tags",
+        "author",
+    }
+    assert components["Post"]["properties"]["tags"]["items"]["type"] == "string"
+
+
+class _Assets(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str | None] = []
+        self.stylesheets: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "script":
+            self.scripts.append(attributes.get("src"))
+        elif tag == "link" and attributes.get("rel") == "stylesheet":
+            self.stylesheets.append(attributes["href"] or "")
+
+
+@pytest.fixture
+def static_from_finders(settings):
+    # Serve the sidecar's files without a collectstatic run, as `make run` does.
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("static_from_finders")
+def test_docs_page_loads_its_assets_from_static_with_no_inline_script():
+    browser = Client()
+    page = browser.get("/api/docs/")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page["Content-Security-Policy"]
+    assets = _Assets()
+    assets.feed(page.content.decode())
+
+    assert None not in assets.scripts, "an inline script would be blocked by the CSP"
+    sidecar = [src for src in assets.scripts + assets.stylesheets if not src.startswith("/api/docs/")]
+    assert len(sidecar) == 3  # Swagger UI's bundle, preset and stylesheet
+    for url in sidecar:
+        assert url.startswith("/static/drf_spectacular_sidecar/swagger-ui-dist/"), url
+        assert finders.find(url.removeprefix("/static/")), url
+        assert browser.get(url).status_code == 200, url
+
+    [start_script] = [src for src in assets.scripts if src.startswith("/api/docs/")]
+    script = browser.get(start_script)
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "/api/schema/" in script.content.decode()
+
+
+@pytest.mark.parametrize("method", ["options", "post", "delete"])
+def test_docs_page_answers_other_methods_without_breaking(method):
+    assert getattr(Client(), method)("/api/docs/").status_code == 405
