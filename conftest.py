@@ -54,3 +54,13 @@ def unused_tcp_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _static_files_from_source(settings):
+    # Tests run without collectstatic: with the production manifest storage, any page that
+    # links a static file added since the last collectstatic would fail to render.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

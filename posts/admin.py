@@ -1,0 +1,78 @@
+"""Moderation of stories: find them fast, unpublish or delete them in bulk.
+
+Stories are written in the editor, not here: the admin only reads them, so derived fields
+(excerpt, reading time, publication date) can never be put out of step with the text.
+"""
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from posts.models import Post, Tag
+from posts.services import unpublish_posts
+
+admin.site.site_header = "Quill moderation"
+admin.site.site_title = "Quill moderation"
+admin.site.index_title = "Stories and accounts"
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("title", "author", "status", "published_at", "updated_at")
+    list_select_related = ("author",)
+    list_filter = ("status", "published_at", ("tags", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("title", "content", "author__username", "author__email")
+    search_help_text = "Search titles, story text, and authors' usernames and emails."
+    date_hierarchy = "published_at"
+    actions = ["unpublish_selected"]
+    fields = (
+        "title",
+        "author",
+        "status",
+        "published_at",
+        "slug",
+        "tags",
+        "excerpt",
+        "reading_time",
+        "content",
+        "created_at",
+        "updated_at",
+    )
+
+    # Read-only: the change page shows the story; moderation happens through the actions.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        return False
+
+    def has_unpublish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("posts.change_post")
+
+    @admin.action(description="Unpublish selected stories", permissions=["unpublish"])
+    def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        count = unpublish_posts(queryset)
+        self.message_user(
+            request, f"Unpublished {count} story(ies); their authors still have them as drafts."
+        )
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    """Moderators can find and delete tags; names are only ever created by posts.services."""
+
+    list_display = ("name", "story_count")
+    search_fields = ("name",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Tag | None = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tag]:
+        return super().get_queryset(request).annotate(story_count=Count("posts"))
+
+    @admin.display(description="Stories", ordering="story_count")
+    def story_count(self, tag: Tag) -> int:
+        return tag.story_count

@@ -3,6 +3,7 @@
 import secrets
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -122,9 +123,14 @@ def create_post(
     return post
 
 
-def ensure_author(post: Post, user: User) -> None:
+def is_author(post: Post, user: User | AnonymousUser) -> bool:
+    """Only a story's author may change it (pages use this to offer Edit and Delete)."""
+    return user.is_authenticated and post.author_id == user.pk
+
+
+def ensure_author(post: Post, user: User | AnonymousUser) -> None:
     """Only a story's author may change it; everyone else is refused."""
-    if post.author_id != user.pk:
+    if not is_author(post, user):
         raise PermissionDenied("Only the author can change this story.")
 
 

@@ -1,8 +1,22 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from posts import views
+from posts.feeds import LatestStoriesFeed
+from posts.sitemaps import SITEMAPS
 
 app_name = "posts"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("p/<slug:slug>/", views.detail, name="detail"),
+    path("p/<slug:slug>/edit/", views.edit, name="edit"),
+    path("p/<slug:slug>/delete/", views.delete, name="delete"),
+    path("@<str:username>/", views.author, name="author"),
+    path("tag/<str:tag>/", views.tag, name="tag"),
+    path("search/", views.search, name="search"),
+    path("write/", views.write, name="write"),
+    path("write/preview/", views.preview, name="preview"),
+    path("me/stories/", views.my_stories, name="my_stories"),
+    path("feed.xml", LatestStoriesFeed(), name="feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]

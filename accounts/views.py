@@ -1,0 +1,93 @@
+"""Sign-up, sign-in and sign-out pages."""
+
+import math
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.forms import SignInForm, SignUpForm
+from accounts.models import User
+from accounts.ratelimit import auth_attempt_wait
+from accounts.services import AccountConflict, sign_in, sign_up
+from blog_project.errors import error_response
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where the visitor was going (?next= or the form's hidden field), if it is on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _render_form(
+    request: HttpRequest, template: str, form: SignInForm | SignUpForm, status: int = 200
+) -> HttpResponse:
+    return render(request, template, {"form": form, "next": _next_url(request)}, status=status)
+
+
+def _too_many_attempts(
+    request: HttpRequest, template: str, form: SignInForm | SignUpForm, wait: float
+) -> HttpResponse:
+    seconds = math.ceil(wait)
+    form.add_error(None, f"Too many attempts from here. Please wait {seconds} seconds and try again.")
+    response = _render_form(request, template, form, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def _signed_in(request: HttpRequest, user: User) -> HttpResponse:
+    login(request, user)
+    return redirect(_next_url(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
+
+
+def signin(request: HttpRequest) -> HttpResponse:
+    template = "accounts/signin.html"
+    if request.method != "POST":
+        return _render_form(request, template, SignInForm())
+    form = SignInForm(request.POST)
+    if (wait := auth_attempt_wait(request)) is not None:
+        return _too_many_attempts(request, template, form, wait)
+    if form.is_valid():
+        user = sign_in(request=request, **form.cleaned_data)
+        if user is not None:
+            return _signed_in(request, user)
+        # One message for an unknown email, a wrong password and a suspended account alike.
+        form.add_error(None, "That email and password do not match an account.")
+    return _render_form(request, template, form)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    template = "accounts/signup.html"
+    if request.method != "POST":
+        return _render_form(request, template, SignUpForm())
+    form = SignUpForm(request.POST)
+    if (wait := auth_attempt_wait(request)) is not None:
+        return _too_many_attempts(request, template, form, wait)
+    if form.is_valid():
+        try:
+            user = sign_up(**form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except AccountConflict as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field, message)
+        else:
+            return _signed_in(request, user)
+    return _render_form(request, template, form)
+
+
+def signout(request: HttpRequest) -> HttpResponse:
+    # A link or an image on another site must not be able to sign anyone out: POST only.
+    if request.method != "POST":
+        response = error_response(request, 405, "Sign out with the Sign out button in the menu.")
+        response["Allow"] = "POST"
+        return response
+    logout(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
