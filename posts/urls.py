@@ -1,5 +1,5 @@
 from django.contrib.sitemaps.views import sitemap
-from django.urls import path
+from django.urls import path, re_path
 
 from posts import views
 from posts.feeds import LatestStoriesFeed
@@ -11,7 +11,8 @@ urlpatterns = [
     path("p/<slug:slug>/", views.detail, name="detail"),
     path("p/<slug:slug>/edit/", views.edit, name="edit"),
     path("p/<slug:slug>/delete/", views.delete, name="delete"),
-    path("@<str:username>/", views.author, name="author"),
+    # Only what a username can be (letters, digits, underscores) reaches the database.
+    re_path(r"^@(?P<username>[A-Za-z0-9_]+)/$", views.author, name="author"),
     path("tag/<str:tag>/", views.tag, name="tag"),
     path("search/", views.search, name="search"),
     path("write/", views.write, name="write"),

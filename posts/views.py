@@ -40,6 +40,8 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def author(request: HttpRequest, username: str) -> HttpResponse:
     writer = get_author(username)
+    if writer.username != username:  # /@Ada/ -> /@ada/, the one address of an author
+        return redirect("posts:author", writer.username, permanent=True)
     page = _page(request, published_posts(author=writer.username))
     return render(request, "posts/author.html", {"author": writer, "page": page})
 
@@ -83,9 +85,9 @@ def _save(user: User, post: Post | None, action: str, fields: dict) -> Post:
     return update_post(post=post, editor=user, publish=publish, **fields)
 
 
-def _saved_message(action: str, post: Post) -> str:
+def _saved_message(action: str, post: Post, was_published: bool) -> str:
     if action == "publish":
-        return "Your story is published."
+        return "Changes published." if was_published else "Your story is published."
     if action == "unpublish":
         return "Unpublished: the story is a draft again, only you can see it."
     return "Changes saved." if post.is_published else "Draft saved."
@@ -95,13 +97,15 @@ def _editor(request: HttpRequest, post: Post | None) -> HttpResponse:
     form = PostForm.for_post(post, request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid() and form.cleaned_data["action"] != "preview":
         action = form.cleaned_data["action"]
+        was_published = post is not None and post.is_published
         try:
             post = _save(request.user, post, action, form.text_fields())
         except ValidationError as exc:
             form.add_error(None, exc)  # the errors name the fields; the typed text stays in the form
         else:
             # "story-saved" tells the page script that the browser's autosaved copy can go.
-            messages.success(request, _saved_message(action, post), extra_tags="story-saved")
+            message = _saved_message(action, post, was_published)
+            messages.success(request, message, extra_tags="story-saved")
             return redirect(post) if action == "publish" else redirect("posts:edit", post.slug)
     # The "preview" button renders the preview server-side, for browsers without JavaScript.
     context = {"form": form, "post": post, "preview": render_markdown(form.current_content())}

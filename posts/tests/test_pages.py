@@ -182,6 +182,12 @@ def test_author_page_lists_their_published_stories_with_name_and_bio(client, use
     assert story_titles(response) == ["Her published story"]
 
 
+def test_author_page_has_one_address(client, user):
+    response = client.get(f"/@{user.username.upper()}/")
+    assert response.status_code == 301
+    assert response["Location"] == f"/@{user.username}/"
+
+
 def test_author_page_of_an_unknown_or_suspended_author_is_not_found(client, user):
     assert client.get("/@nobody_here/").status_code == 404
     user.is_active = False
@@ -286,6 +292,10 @@ def test_an_author_saves_a_draft_publishes_it_and_unpublishes_it(author_client, 
     assert "Your story is published." in text_of(author_client.get(response["Location"]))
     assert "My first story" in text_of(author_client.get("/"))
 
+    response = author_client.post(edit_url, form | {"title": "My first story, revised", "action": "publish"})
+    assert "Changes published." in text_of(author_client.get(response["Location"]))
+    assert "My first story, revised" in text_of(author_client.get("/"))
+
     response = author_client.post(edit_url, form | {"action": "unpublish"})
     post.refresh_from_db()
     assert response["Location"] == edit_url
@@ -318,6 +328,27 @@ def test_a_failed_save_keeps_everything_that_was_typed(author_client):
     assert "A long text I do not want to lose.</textarea>" in html
     assert 'value="one, two"' in html
     assert not Post.objects.exists()
+
+
+def test_text_the_database_cannot_store_is_refused_with_a_message(author_client):
+    response = author_client.post("/write/", {"title": "Nul\x00title", "content": "x\x00", "action": "draft"})
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in text_of(response)
+    assert not Post.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/@a%00b/", 404),
+        ("/tag/a%00b/", 301),
+        ("/tag/%00/", 404),
+        ("/p/a%00b/", 404),
+        ("/search/?q=a%00b", 200),
+    ],
+)
+def test_odd_addresses_get_a_page_never_a_server_error(client, path, status):
+    assert client.get(path).status_code == status
 
 
 def test_bad_tags_are_reported_on_the_tags_field(author_client):
