@@ -132,10 +132,7 @@ class _Assets(HTMLParser):
 
 @pytest.fixture
 def static_from_finders(settings):
-    # Serve the sidecar's files without a collectstatic run, as `make run` does.
-    settings.STORAGES = settings.STORAGES | {
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    }
+    # WhiteNoise serves the sidecar's files straight from the app, with no collectstatic run.
     settings.WHITENOISE_USE_FINDERS = True
 
 

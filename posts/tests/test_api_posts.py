@@ -361,15 +361,6 @@ def test_bulk_runs_a_fixed_number_of_queries(api_client_for, user, django_assert
 # --- the browsable API, with a browser session ----------------------------------------------
 
 
-@pytest.fixture
-def plain_static(settings):
-    # Renders {% static %} without a collectstatic manifest.
-    settings.STORAGES = settings.STORAGES | {
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    }
-
-
-@pytest.mark.usefixtures("plain_static")
 def test_browsable_api_works_with_a_session_and_csrf(user):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(user)
