@@ -40,7 +40,9 @@ class AuthAccountThrottle(_AuthThrottle):
         account = _account_of(request)
         if not account:
             return None
-        digest = hashlib.sha256(account.encode()).hexdigest()[:32]  # no emails in cache keys
+        digest = hashlib.sha256(account.encode("utf-8", "surrogatepass")).hexdigest()[
+            :32
+        ]  # no emails in cache keys
         return self.cache_format % {"scope": self.scope, "ident": digest}
 
 

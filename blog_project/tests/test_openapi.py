@@ -121,6 +121,7 @@ class _Assets(HTMLParser):
         super().__init__()
         self.scripts: list[str | None] = []
         self.stylesheets: list[str] = []
+        self.inline_styles = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -128,6 +129,8 @@ class _Assets(HTMLParser):
             self.scripts.append(attributes.get("src"))
         elif tag == "link" and attributes.get("rel") == "stylesheet":
             self.stylesheets.append(attributes["href"] or "")
+        elif tag == "style" or "style" in attributes:
+            self.inline_styles += 1
 
 
 @pytest.fixture
@@ -147,7 +150,14 @@ def test_docs_page_loads_its_assets_from_static_with_no_inline_script():
     assets.feed(page.content.decode())
 
     assert None not in assets.scripts, "an inline script would be blocked by the CSP"
-    sidecar = [src for src in assets.scripts + assets.stylesheets if not src.startswith("/api/docs/")]
+    assert assets.inline_styles == 0, "inline styles would be blocked by the CSP"
+    assert "/static/css/api-docs.css" in assets.stylesheets
+    assert browser.get("/static/css/api-docs.css").status_code == 200
+    sidecar = [
+        src
+        for src in assets.scripts + assets.stylesheets
+        if not src.startswith(("/api/docs/", "/static/css/"))
+    ]
     assert len(sidecar) == 3  # Swagger UI's bundle, preset and stylesheet
     for url in sidecar:
         assert url.startswith("/static/drf_spectacular_sidecar/swagger-ui-dist/"), url
