@@ -3,6 +3,7 @@
 import html
 import math
 import re
+from itertools import pairwise
 
 import nh3
 from markdown_it import MarkdownIt
@@ -61,6 +62,18 @@ def render_markdown(source: str) -> str:
 def plain_text(source: str) -> str:
     """The words a reader sees, without markup."""
     text = html.unescape(nh3.clean(_md.render(source), tags=set()))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def prose_text(source: str) -> str:
+    """The text of the paragraphs only: no headings, code blocks or tables (for excerpts)."""
+    tokens = _md.parse(source)
+    paragraphs = [
+        _md.renderInline(inline.content)
+        for opening, inline in pairwise(tokens)
+        if opening.type == "paragraph_open" and inline.type == "inline"
+    ]
+    text = html.unescape(nh3.clean(" ".join(paragraphs), tags=set()))
     return re.sub(r"\s+", " ", text).strip()
 
 

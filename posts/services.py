@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from posts.markdown import excerpt_of, plain_text, reading_minutes
+from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes
 from posts.models import CONTENT_MAX_LENGTH, MAX_TAGS, TAG_MAX_LENGTH, TITLE_MAX_LENGTH, Post, Tag
 
 SLUG_BASE_LENGTH = 80
@@ -74,7 +74,8 @@ def _validate_text(title: str | None, content: str | None) -> None:
 def _apply_content(post: Post, content: str) -> None:
     post.content = content
     text = plain_text(content)
-    post.excerpt = excerpt_of(text)
+    # Readers want the opening prose, not a heading or a code block run into it.
+    post.excerpt = excerpt_of(prose_text(content) or text)
     post.reading_time = reading_minutes(text)
 
 

@@ -58,7 +58,7 @@ def test_create_publishes_by_default_and_returns_the_post(writer, user):
     assert post["title"] == "Hello, API"
     assert post["slug"] == "hello-api"
     assert post["content"] == body["content"]
-    assert post["excerpt"] == "Hi Some words."
+    assert post["excerpt"] == "Some words."  # the opening prose, without the heading
     assert post["published"] is True
     assert post["published_at"] is not None
     assert post["reading_time"] == 1

@@ -113,7 +113,7 @@ def test_story_page_shows_the_rendered_story_and_its_details(client, user):
     html = text_of(response)
     assert "<title>A rendered story · Quill</title>" in html
     assert '<meta property="og:type" content="article">' in html
-    assert '<meta property="og:description" content="A heading A paragraph' in html
+    assert '<meta property="og:description" content="A paragraph' in html
     assert "<h2>A heading</h2>" in html
     assert '<a href="https://example.com/" rel="nofollow noopener noreferrer ugc">link</a>' in html
     assert '<code class="language-python">' in html

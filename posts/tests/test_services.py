@@ -33,13 +33,22 @@ def test_title_without_latin_letters_still_gets_a_slug(user):
 def test_excerpt_and_reading_time_are_derived_from_the_markdown(user):
     words = " ".join(["word"] * 450)
     post = services.create_post(author=user, title="Long", content=f"# Heading\n\n**Bold** {words}")
-    assert post.excerpt.startswith("Heading Bold word word")
+    assert post.excerpt.startswith("Bold word word")
     assert "#" not in post.excerpt and "*" not in post.excerpt
     assert len(post.excerpt) <= 241 and post.excerpt.endswith("…")
     assert post.reading_time == 3  # 452 words at 200 a minute
 
     services.update_post(post=post, editor=user, content="Short.")
     assert (post.excerpt, post.reading_time) == ("Short.", 1)
+
+
+def test_the_excerpt_is_the_opening_prose_without_headings_or_code(user):
+    content = "## Intro\n\nFirst *words* &amp; more.\n\n```python\nprint('x')\n```\n\n> Quoted line."
+    post = services.create_post(author=user, title="Prose", content=content)
+    assert post.excerpt == "First words & more. Quoted line."
+
+    code_only = services.create_post(author=user, title="Code", content="```\nmake test\n```")
+    assert code_only.excerpt == "make test"  # no prose at all: fall back to every word
 
 
 def test_publishing_sets_the_date_and_unpublishing_clears_it(user):
