@@ -52,6 +52,8 @@ class Post(models.Model):
     objects = PostQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "story"
+        verbose_name_plural = "stories"
         ordering = ["-published_at", "-created_at"]
         indexes = [
             # Home page and feeds: published, newest first.

@@ -33,3 +33,9 @@ def test_healthz_is_503_when_the_database_is_unreachable(unused_tcp_port):
     status, body = result.stdout.strip().split(" ", 1)
     assert status == "503", result.stderr
     assert json.loads(body) == {"status": "error", "database": "unreachable"}
+
+
+def test_favicon_ico_leads_to_the_site_icon(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/favicon.svg")

@@ -92,7 +92,7 @@ def test_selected_stories_can_be_deleted_in_bulk(moderator_client, user):
     selected = {"action": "delete_selected", ACTION_CHECKBOX_NAME: [post.pk for post in doomed]}
 
     confirm = moderator_client.post(CHANGELIST, selected)
-    assert "Are you sure you want to delete the selected posts?" in confirm.content.decode()
+    assert "Are you sure you want to delete the selected stories?" in confirm.content.decode()
     moderator_client.post(CHANGELIST, selected | {"post": "yes"})
 
     assert list(Post.objects.all()) == [kept]
