@@ -1,9 +1,10 @@
-"""/healthz: is the app up, and does the database answer through the pool?"""
+"""/healthz (is the app up, does the database answer through the pool?) and /favicon.ico."""
 
 import logging
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -21,3 +22,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.warning("health check: database unreachable", extra={"error": str(exc)})
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    # Browsers ask for /favicon.ico whatever the page links. Resolved per request: the
+    # static manifest does not exist yet when migrate imports the URLs on a fresh checkout.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

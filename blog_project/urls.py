@@ -1,10 +1,8 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from blog_project.health import healthz
+from blog_project.health import favicon, healthz
 
 handler400 = "blog_project.errors.bad_request"
 handler403 = "blog_project.errors.permission_denied"
@@ -13,8 +11,7 @@ handler500 = "blog_project.errors.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    # Browsers ask for /favicon.ico whatever the page links.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: CSP forbids inline scripts.

@@ -4,14 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('posts', '0002_post_search_index'),
+        ("posts", "0002_post_search_index"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='post',
-            options={'ordering': ['-published_at', '-created_at'], 'verbose_name': 'story', 'verbose_name_plural': 'stories'},
+            name="post",
+            options={
+                "ordering": ["-published_at", "-created_at"],
+                "verbose_name": "story",
+                "verbose_name_plural": "stories",
+            },
         ),
     ]
