@@ -99,7 +99,6 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # Default: an embedded SQLite file, so `make run` needs no services. Production points
 # DATABASE_URL at PgBouncer (transaction pooling).
-(BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'quill.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
@@ -165,6 +164,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even before collectstatic
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
