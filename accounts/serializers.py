@@ -1,22 +1,9 @@
 """Shapes of the auth API's bodies. Rules (password strength, free emails) stay in accounts.services."""
 
-from typing import Any
-
 from rest_framework import serializers
 
 from accounts.models import User
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string and nothing else: DRF's CharField would quietly turn 42 into "42".
-
-    DRF's CharField already refuses NUL and lone surrogate characters with a 400.
-    """
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+from blog_project.api_fields import StrictCharField
 
 
 class UserSerializer(serializers.ModelSerializer):

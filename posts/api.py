@@ -39,15 +39,30 @@ class PostPagination(PageNumberPagination):
     page_size_query_description = "Stories per page: 20 unless given, at most 100."
     invalid_page_message = "Page {page_number} is past the last page."
 
-    def get_page_number(self, request: Request, paginator: Paginator) -> int:
-        raw = request.query_params.get(self.page_query_param) or "1"
+    @staticmethod
+    def _whole_number(request: Request, name: str, default: int) -> int:
+        raw = request.query_params.get(name) or str(default)
         try:
             number = int(raw)
         except ValueError:
             number = 0
         if number < 1:
-            raise ValidationError({"page": ["Use a whole number of 1 or more."]})
+            raise ValidationError({name: ["Use a whole number of 1 or more."]})
         return number
+
+    def get_page_number(self, request: Request, paginator: Paginator) -> int:
+        return self._whole_number(request, self.page_query_param, 1)
+
+    def get_page_size(self, request: Request) -> int:
+        size = self._whole_number(request, self.page_size_query_param, self.page_size)
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+                parameter["schema"]["minimum"] = 1  # 0, negatives and words are a 400
+        return parameters
 
     def get_paginated_response(self, data: list[dict[str, Any]]) -> Response:
         return Response(

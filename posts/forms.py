@@ -52,7 +52,7 @@ class PostForm(forms.Form):
         return cls(data, initial=initial)
 
     def clean_tags(self) -> list[str]:
-        return [tag for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
+        return [tag.strip() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
 
     def text_fields(self) -> dict[str, Any]:
         """The story fields as posts.services takes them."""

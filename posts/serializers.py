@@ -9,8 +9,10 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.serializers import AuthorSerializer, StrictCharField
-from posts.models import Post
+from accounts.serializers import AuthorSerializer
+from blog_project.api_fields import NOT_BLANK_PATTERN, StrictCharField, StrictListField
+from posts.models import CONTENT_MAX_LENGTH, MAX_TAGS, TAG_MAX_LENGTH, TITLE_MAX_LENGTH, Post
+from posts.services import TITLE_REQUIRED
 
 TITLE_HELP = "Up to 200 characters."
 CONTENT_HELP = "Markdown, up to 100,000 characters."
@@ -30,13 +32,34 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+# The rules posts.services enforces, as the schema states them (a title needs a visible
+# character, a tag a letter or digit).
+TITLE_SCHEMA = {"maxLength": TITLE_MAX_LENGTH, "pattern": NOT_BLANK_PATTERN}
+CONTENT_SCHEMA = {"maxLength": CONTENT_MAX_LENGTH}
+TAG_SCHEMA = {"maxLength": TAG_MAX_LENGTH, "pattern": "^[^\\u0000]*[^\\W_][^\\u0000]*$"}
+
+
 def _text(**kwargs: Any) -> StrictCharField:
     # Whitespace is kept as sent (it matters in Markdown); the service trims titles itself.
     return StrictCharField(allow_blank=True, trim_whitespace=False, **kwargs)
 
 
-def _tags(**kwargs: Any) -> serializers.ListField:
-    return serializers.ListField(child=_text(), help_text=TAGS_HELP, **kwargs)
+def _title(**kwargs: Any) -> StrictCharField:
+    # Not blank, so that the schema offers no empty alternative; the message is the editor's.
+    return StrictCharField(
+        trim_whitespace=False,
+        error_messages={"blank": TITLE_REQUIRED},
+        schema=TITLE_SCHEMA,
+        help_text=TITLE_HELP,
+        **kwargs,
+    )
+
+
+def _tags(**kwargs: Any) -> StrictListField:
+    tag = StrictCharField(
+        trim_whitespace=False, error_messages={"blank": "A tag cannot be empty."}, schema=TAG_SCHEMA
+    )
+    return StrictListField(child=tag, schema={"maxItems": MAX_TAGS}, help_text=TAGS_HELP, **kwargs)
 
 
 class PostSerializer(serializers.ModelSerializer):
@@ -66,15 +89,15 @@ class PostSerializer(serializers.ModelSerializer):
 class PostUpdateSerializer(serializers.Serializer):
     """Any of the fields; the ones left out keep their value."""
 
-    title = _text(required=False, help_text=TITLE_HELP)
-    content = _text(required=False, help_text=CONTENT_HELP)
+    title = _title(required=False)
+    content = _text(required=False, schema=CONTENT_SCHEMA, help_text=CONTENT_HELP)
     published = StrictBooleanField(source="publish", required=False, help_text=PUBLISHED_HELP)
     tags = _tags(required=False)
 
 
 class PostCreateSerializer(PostUpdateSerializer):
-    title = _text(help_text=TITLE_HELP)
-    content = _text(help_text=CONTENT_HELP)
+    title = _title()
+    content = _text(schema=CONTENT_SCHEMA, help_text=CONTENT_HELP)
     published = StrictBooleanField(source="publish", default=True, help_text=PUBLISHED_HELP)
 
 

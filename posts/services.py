@@ -15,6 +15,7 @@ from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes
 from posts.models import CONTENT_MAX_LENGTH, MAX_TAGS, TAG_MAX_LENGTH, TITLE_MAX_LENGTH, Post, Tag
 
 SLUG_BASE_LENGTH = 80
+TITLE_REQUIRED = "Give your story a title."
 
 
 def _text_problem(value: str) -> str | None:
@@ -32,6 +33,9 @@ def normalize_tag(raw: str) -> str:
 
 def clean_tags(raw_tags: Iterable[str]) -> list[str]:
     """Normalised, de-duplicated tags in the order given. Raises ValidationError on bad tags."""
+    raw_tags = list(raw_tags)
+    if len(raw_tags) > MAX_TAGS:
+        raise ValidationError({"tags": [f"Use at most {MAX_TAGS} tags."]})
     tags: list[str] = []
     for raw in raw_tags:
         problem = _text_problem(raw)
@@ -40,12 +44,10 @@ def clean_tags(raw_tags: Iterable[str]) -> list[str]:
             raise ValidationError(
                 {"tags": [problem or f"“{raw}” is not a usable tag: use letters or digits."]}
             )
-        if len(tag) > TAG_MAX_LENGTH:
+        if max(len(tag), len(raw)) > TAG_MAX_LENGTH:
             raise ValidationError({"tags": [f"Keep each tag to {TAG_MAX_LENGTH} characters or fewer."]})
         if tag not in tags:
             tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise ValidationError({"tags": [f"Use at most {MAX_TAGS} tags."]})
     return tags
 
 
@@ -55,7 +57,7 @@ def _validate_text(title: str | None, content: str | None) -> None:
         if problem := _text_problem(title):
             errors["title"] = [problem]
         elif not title.strip():
-            errors["title"] = ["Give your story a title."]
+            errors["title"] = [TITLE_REQUIRED]
         elif len(title) > TITLE_MAX_LENGTH:
             errors["title"] = [
                 f"Keep the title to {TITLE_MAX_LENGTH} characters or fewer (it has {len(title)})."

@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
+from drf_spectacular.generators import SchemaGenerator
 from openapi_spec_validator import validate
 
 ROUTES = {
@@ -174,3 +175,16 @@ def test_docs_page_loads_its_assets_from_static_with_no_inline_script():
 @pytest.mark.parametrize("method", ["options", "post", "delete"])
 def test_docs_page_answers_other_methods_without_breaking(method):
     assert getattr(Client(), method)("/api/docs/").status_code == 405
+
+
+def test_the_schema_states_the_rules_the_services_enforce():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    create = schema["components"]["schemas"]["PostCreateRequest"]["properties"]
+    assert create["title"]["maxLength"] == 200 and create["title"]["minLength"] == 1
+    assert create["content"]["oneOf"][0]["maxLength"] == 100_000
+    assert create["tags"]["maxItems"] == 5
+    assert create["tags"]["items"]["maxLength"] == 32
+    signin = schema["components"]["schemas"]["SignInRequest"]["properties"]
+    assert "\\u0000" in signin["email"]["pattern"]  # NUL characters are refused
+    bulk = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/blog/bulk"]["get"]["parameters"]}
+    assert bulk["page"]["minimum"] == 1 and bulk["page_size"]["minimum"] == 1
