@@ -7,6 +7,7 @@ Stories are written in the editor, not here: the admin only reads them, so deriv
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from posts.models import Post, Tag
 from posts.services import unpublish_posts
@@ -52,9 +53,8 @@ class PostAdmin(admin.ModelAdmin):
     @admin.action(description="Unpublish selected stories", permissions=["unpublish"])
     def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         count = unpublish_posts(queryset)
-        self.message_user(
-            request, f"Unpublished {count} story(ies); their authors still have them as drafts."
-        )
+        stories = ngettext("%(count)d story", "%(count)d stories", count) % {"count": count}
+        self.message_user(request, f"Unpublished {stories}; their authors still have them as drafts.")
 
 
 @admin.register(Tag)

@@ -78,7 +78,7 @@ def test_unpublishing_selected_stories_turns_them_into_drafts(moderator_client, 
         CHANGELIST, {"action": "unpublish_selected", ACTION_CHECKBOX_NAME: [spam.pk]}, follow=True
     )
 
-    assert "Unpublished 1 story(ies)" in response.content.decode()
+    assert "Unpublished 1 story;" in response.content.decode()
     spam.refresh_from_db()
     keep.refresh_from_db()
     assert not spam.is_published and spam.published_at is None

@@ -133,7 +133,7 @@ def test_a_story_from_sign_up_to_moderation(page: Page, live_server):
     page.locator(f'input[name="_selected_action"][value="{post.pk}"]').check()
     page.locator('select[name="action"]').select_option("unpublish_selected")
     page.locator('button[name="index"]').click()
-    expect(page.locator(".messagelist")).to_contain_text("Unpublished 1 story(ies)")
+    expect(page.locator(".messagelist")).to_contain_text("Unpublished 1 story;")
 
     page.goto(f"{url}/")
     expect(page.locator(".story-list")).not_to_contain_text("Writing in the open")
