@@ -117,8 +117,10 @@ def revoke_refresh_token(raw_refresh: str) -> None:
 
 
 def revoke_all_tokens(user: User) -> None:
-    for token in OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False):
-        BlacklistedToken.objects.get_or_create(token=token)
+    """Blacklists every refresh token the user still holds, in one insert."""
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    revoked = [BlacklistedToken(token=token) for token in live]
+    BlacklistedToken.objects.bulk_create(revoked, ignore_conflicts=True)
 
 
 @transaction.atomic
