@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from accounts.forms import UserChangeForm, UserCreationForm
 from accounts.models import User
@@ -42,7 +43,8 @@ class UserAdmin(DjangoUserAdmin):
     def suspend_selected(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         # Suspending yourself would lock you out of this page mid-moderation.
         suspended = suspend_users(queryset.exclude(pk=request.user.pk))
-        self.message_user(request, f"Suspended {suspended} user(s); their API tokens no longer work.")
+        users = ngettext("%(count)d user", "%(count)d users", suspended) % {"count": suspended}
+        self.message_user(request, f"Suspended {users}; their API tokens no longer work.")
         if queryset.filter(pk=request.user.pk).exists():
             self.message_user(request, "You cannot suspend your own account.", messages.WARNING)
 

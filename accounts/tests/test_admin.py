@@ -54,7 +54,7 @@ def test_suspending_selected_users_blocks_them_and_their_api_tokens(moderator_cl
         CHANGELIST, {"action": "suspend_selected", ACTION_CHECKBOX_NAME: [user.pk]}, follow=True
     )
 
-    assert "Suspended 1 user(s)" in response.content.decode()
+    assert "Suspended 1 user;" in response.content.decode()
     user.refresh_from_db()
     other_user.refresh_from_db()
     assert not user.is_active and other_user.is_active
