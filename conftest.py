@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 
 CHROMIUM_ARGS = [
@@ -41,6 +42,18 @@ def user(db):
 @pytest.fixture
 def other_user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def moderator(db):
+    return User.objects.create_superuser(email="mod@example.com", password="moderator-pass-2026")
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    """A browser session of a staff superuser, for the moderation admin."""
+    client.force_login(moderator)
+    return client
 
 
 @pytest.fixture

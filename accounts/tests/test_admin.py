@@ -15,17 +15,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/accounts/user/"
 
 
-@pytest.fixture
-def moderator(db):
-    return User.objects.create_superuser(email="mod@example.com", password="moderator-pass-2026")
-
-
-@pytest.fixture
-def moderator_client(client, moderator):
-    client.force_login(moderator)
-    return client
-
-
 def listed_emails(response) -> list[str]:
     return re.findall(r'<th class="field-email"><a href="[^"]+">([^<]+)</a>', response.content.decode())
 

@@ -5,20 +5,12 @@ import re
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-from accounts.models import User
 from accounts.tests.factories import UserFactory
 from posts.models import Post, Tag
 from posts.tests.factories import PostFactory
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/posts/post/"
-
-
-@pytest.fixture
-def moderator_client(client):
-    moderator = User.objects.create_superuser(email="mod@example.com", password="moderator-pass-2026")
-    client.force_login(moderator)
-    return client
 
 
 def listed_titles(response) -> list[str]:
