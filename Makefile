@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 SYSTEM_PACKAGES := postgresql pgbouncer redis-server chromium docker-compose
 
-.PHONY: run test lint stack stack-down clean system-packages
+.PHONY: run test screenshots lint stack stack-down clean system-packages
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -48,18 +48,26 @@ system-packages:
 	@bash deploy/system-packages.sh $(SYSTEM_PACKAGES)
 
 # TEST_DATABASE_URL=postgres://... uses that database instead of a throwaway cluster.
+# PYTEST_ARGS="-m 'not system'" skips the slow system tests (stack, browser, subprocesses).
 test: system-packages $(VENV)/.dev
 	@export SECRET_KEY=test-$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(16))') \
-		QUILL_HTTPS=false DJANGO_ALLOW_ASYNC_UNSAFE=true; \
+		QUILL_HTTPS=false; \
 	if [ -n "$$TEST_DATABASE_URL" ]; then \
 		DATABASE_URL="$$TEST_DATABASE_URL" $(PY) -m pytest $(PYTEST_ARGS); \
 	else \
 		$(PY) deploy/localstack.py run -- $(PY) -m pytest $(PYTEST_ARGS); \
 	fi
 
+# Refreshes the README's screenshots in docs/screenshots/ (the browser test, run as by `make test`).
+screenshots:
+	@QUILL_SCREENSHOTS_DIR=docs/screenshots $(MAKE) --no-print-directory test \
+		PYTEST_ARGS="posts/tests/test_browser.py"
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# The type checker's Django plugin imports the settings: DEBUG=true lets them load without a SECRET_KEY.
+	DEBUG=true $(VENV)/bin/mypy .
 
 stack: system-packages $(VENV)/.dev
 	$(PY) deploy/localstack.py up --web

@@ -1,4 +1,8 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests.
+
+The tests run with blog_project.test_settings (see pyproject.toml): the production settings
+with a fast password hasher and static files served from the source folders.
+"""
 
 import socket
 
@@ -8,6 +12,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from blog_project import settings as production_settings
+
+# The test settings module matches python_files (test_*.py) but holds no tests.
+collect_ignore = ["blog_project/test_settings.py"]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -69,11 +77,7 @@ def unused_tcp_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(autouse=True)
-def _static_files_from_source(settings):
-    # Tests run without collectstatic: with the production manifest storage, any page that
-    # links a static file added since the last collectstatic would fail to render.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+@pytest.fixture
+def production_password_hashers(settings):
+    """The production PASSWORD_HASHERS (Argon2 first) instead of the tests' fast MD5 hasher."""
+    settings.PASSWORD_HASHERS = list(production_settings.PASSWORD_HASHERS)

@@ -1,5 +1,6 @@
 """Moderation of accounts: find users fast, suspend them (which also revokes their API tokens)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
@@ -8,7 +9,13 @@ from django.utils.translation import ngettext
 
 from accounts.forms import UserChangeForm, UserCreationForm
 from accounts.models import User
-from accounts.services import revoke_all_tokens, suspend_users
+from accounts.services import Suspension, reinstate_users, suspend_users
+
+SUSPENDED_SELF = "You cannot suspend your own account."
+
+
+def _users(count: int) -> str:
+    return ngettext("%(count)d user", "%(count)d users", count) % {"count": count}
 
 
 @admin.register(User)
@@ -37,19 +44,33 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_staff", "is_superuser")
     search_fields = ("email", "username", "name")
     ordering = ("-date_joined",)
-    actions = ["suspend_selected"]
+    actions = ["suspend_selected", "reinstate_selected"]
+
+    def _report(self, request: HttpRequest, suspension: Suspension) -> None:
+        if suspension.kept_self:
+            self.message_user(request, SUSPENDED_SELF, messages.WARNING)
 
     @admin.action(description="Suspend selected users", permissions=["change"])
     def suspend_selected(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        # Suspending yourself would lock you out of this page mid-moderation.
-        suspended = suspend_users(queryset.exclude(pk=request.user.pk))
-        users = ngettext("%(count)d user", "%(count)d users", suspended) % {"count": suspended}
-        self.message_user(request, f"Suspended {users}; their API tokens no longer work.")
-        if queryset.filter(pk=request.user.pk).exists():
-            self.message_user(request, "You cannot suspend your own account.", messages.WARNING)
+        assert isinstance(request.user, User)  # the admin is for signed-in staff
+        suspension = suspend_users(users=queryset, moderator=request.user)
+        if suspension.suspended or not suspension.kept_self:
+            self.message_user(
+                request, f"Suspended {_users(suspension.suspended)}; their API tokens no longer work."
+            )
+        self._report(request, suspension)
 
-    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+    @admin.action(description="Reinstate selected users", permissions=["change"])
+    def reinstate_selected(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        reinstated = reinstate_users(users=queryset)
+        self.message_user(request, f"Reinstated {_users(reinstated)}; they can sign in again.")
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+        # Unticking "active" on the form is a suspension: the service does it, with its rules.
+        suspending = change and "is_active" in form.changed_data and not obj.is_active
+        if suspending:
+            obj.is_active = True
         super().save_model(request, obj, form, change)
-        # Unticking "active" on the form is a suspension too: the API tokens must stop working.
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            revoke_all_tokens(obj)
+        if suspending:
+            assert isinstance(request.user, User)
+            self._report(request, suspend_users(users=[obj], moderator=request.user))

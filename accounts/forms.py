@@ -4,18 +4,30 @@ The page forms only parse input; the rules (valid email, password strength, free
 live in accounts.services so the pages and the API apply the same ones.
 """
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
 from accounts.models import User
-from accounts.services import unique_username
+
+
+def _min_password_length() -> int:
+    """The shortest password the configured validators accept."""
+    lengths = [
+        validator.min_length
+        for validator in password_validation.get_default_password_validators()
+        if isinstance(validator, password_validation.MinimumLengthValidator)
+    ]
+    return max(lengths, default=1)
 
 
 class PageForm(forms.Form):
     """Labels without Django's trailing colon, like every other label on the site."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
@@ -44,7 +56,7 @@ class SignUpForm(PageForm):
     )
     password = forms.CharField(
         strip=False,
-        help_text="At least 8 characters; not a common password, not only digits.",
+        help_text=f"At least {_min_password_length()} characters; not a common password, not only digits.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -56,7 +68,7 @@ class UserCreationForm(AdminUserCreationForm):
         model = User
         fields = ("email", "username", "name")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["username"].required = False
         self.fields["username"].help_text = "Leave empty to derive it from the email."
@@ -64,10 +76,11 @@ class UserCreationForm(AdminUserCreationForm):
     def clean_email(self) -> str:
         return User.objects.normalize_email(self.cleaned_data["email"])
 
-    def clean(self):
-        cleaned_data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # a ModelForm's clean() returns self.cleaned_data; its stub allows None
+        cleaned_data = self.cleaned_data
         if not cleaned_data.get("username") and cleaned_data.get("email"):
-            cleaned_data["username"] = unique_username(cleaned_data["email"])
+            cleaned_data["username"] = User.objects.free_username(cleaned_data["email"])
         return cleaned_data
 
 

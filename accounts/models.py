@@ -1,3 +1,7 @@
+import re
+import secrets
+from typing import Any, ClassVar
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
@@ -18,24 +22,34 @@ class UserManager(BaseUserManager["User"]):
         # Emails are the login id: compare them case-insensitively by storing them lower-cased.
         return (email or "").strip().lower()
 
-    def _create_user(self, email: str, password: str | None, **extra_fields) -> "User":
-        from accounts.services import unique_username
+    def username_taken(self, username: str) -> bool:
+        return self.filter(username__iexact=username).exists()
 
+    def free_username(self, email: str) -> str:
+        """A free handle derived from the email's local part: 'Ada.L@x.org' -> 'ada_l'."""
+        local_part = email.split("@", 1)[0].lower()
+        base = re.sub(r"[^a-z0-9_]+", "_", local_part).strip("_")[: USERNAME_MAX_LENGTH - 5] or "writer"
+        candidate = base
+        while self.username_taken(candidate):
+            candidate = f"{base}_{secrets.randbelow(10_000):04d}"
+        return candidate
+
+    def _create_user(self, email: str, password: str | None, **extra_fields: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
         email = self.normalize_email(email)
-        extra_fields["username"] = extra_fields.get("username") or unique_username(email)
+        extra_fields["username"] = extra_fields.get("username") or self.free_username(email)
         user = self.model(email=email, **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra_fields) -> "User":
+    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> "User":
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields: Any) -> "User":
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
@@ -61,7 +75,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["-date_joined"]

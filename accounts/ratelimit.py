@@ -1,59 +1,64 @@
-"""Sign-in and sign-up rate limits, per client IP and per account, counted in the shared cache.
+"""Sign-in and sign-up attempts, counted per client IP and per account in the shared cache.
 
-The rate is settings.QUILL_AUTH_RATE (DRF syntax, e.g. "10/minute"). The API uses the two
-throttle classes directly; the HTML views call `auth_attempt_wait`.
+The rate is settings.QUILL_AUTH_RATE (DRF's syntax, e.g. "10/minute"). Each count is one
+atomic increment of a cache key that lives for one period from the first attempt, so the
+limit holds exactly across every worker and under parallel bursts.
 """
 
 import hashlib
-from typing import Any
+import math
+import time
 
 from django.conf import settings
-from django.http import HttpRequest
-from rest_framework.throttling import SimpleRateThrottle
+from django.core.cache import cache
+
+from accounts.models import User
+from blog_project.exceptions import RateLimited
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _account_of(request: Any) -> str:
-    # DRF requests carry parsed JSON in .data; HTML form posts carry .POST.
-    data = getattr(request, "data", None)
-    if data is None:
-        data = request.POST
-    email = data.get("email") if hasattr(data, "get") else None
-    return email.strip().lower() if isinstance(email, str) else ""
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "10/minute" -> (10, 60): attempts allowed, and the period in seconds."""
+    count, period = rate.split("/")
+    return int(count), PERIODS[period.strip()[0].lower()]
 
 
-class _AuthThrottle(SimpleRateThrottle):
-    def get_rate(self) -> str:
-        return settings.QUILL_AUTH_RATE
+def _count(key: str, limit: int, period: int) -> int | None:
+    """Counts one attempt under `key`; the seconds to wait when it is over the limit."""
+    now = time.time()
+    cache.add(f"{key}:start", now, period)
+    cache.add(key, 0, period)
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # the period ended between add and incr: this attempt opens a new one
+        cache.add(key, 1, period)
+        return None
+    if attempts == 1:
+        # The first of a period: make sure the counter expires even if a period ended between
+        # the backend's existence check and its increment (which then creates a bare key).
+        cache.touch(key, period)
+    if attempts <= limit:
+        return None
+    started = cache.get(f"{key}:start") or now
+    return max(1, math.ceil(started + period - now))
 
 
-class AuthIPThrottle(_AuthThrottle):
-    scope = "auth-ip"
-
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+def _digest(text: str) -> str:
+    # No emails or addresses in cache keys; surrogatepass: any text a JSON body can carry.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-class AuthAccountThrottle(_AuthThrottle):
-    scope = "auth-account"
+def count_auth_attempt(*, ip: str, email: str) -> None:
+    """Counts one sign-in or sign-up attempt from `ip` for the account `email`.
 
-    def get_cache_key(self, request, view) -> str | None:
-        account = _account_of(request)
-        if not account:
-            return None
-        digest = hashlib.sha256(account.encode("utf-8", "surrogatepass")).hexdigest()[
-            :32
-        ]  # no emails in cache keys
-        return self.cache_format % {"scope": self.scope, "ident": digest}
-
-
-AUTH_THROTTLES = (AuthIPThrottle, AuthAccountThrottle)
-
-
-def auth_attempt_wait(request: HttpRequest) -> float | None:
-    """Counts one attempt. Returns the seconds to wait when over the limit, otherwise None."""
-    waits = []
-    for throttle_class in AUTH_THROTTLES:
-        throttle = throttle_class()
-        if not throttle.allow_request(request, None):
-            waits.append(throttle.wait() or 1)
-    return max(waits) if waits else None
+    Raises RateLimited when either is over the rate; the attempt is counted all the same.
+    """
+    limit, period = parse_rate(settings.QUILL_AUTH_RATE)
+    keys = [f"auth-ip:{_digest(ip)}"]
+    account = User.objects.normalize_email(email)
+    if account:
+        keys.append(f"auth-account:{_digest(account)}")
+    waits = [wait for key in keys if (wait := _count(key, limit, period)) is not None]
+    if waits:
+        raise RateLimited(retry_after=max(waits))

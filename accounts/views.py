@@ -1,7 +1,5 @@
 """Sign-up, sign-in and sign-out pages."""
 
-import math
-
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError
@@ -9,11 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts import services
 from accounts.forms import SignInForm, SignUpForm
 from accounts.models import User
-from accounts.ratelimit import auth_attempt_wait
-from accounts.services import AccountConflict, sign_in, sign_up
-from blog_project.errors import error_response
+from blog_project.exceptions import Conflict, RateLimited
+from blog_project.faces import client_ip, error_response
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -33,12 +31,13 @@ def _render_form(
 
 
 def _too_many_attempts(
-    request: HttpRequest, template: str, form: SignInForm | SignUpForm, wait: float
+    request: HttpRequest, template: str, form: SignInForm | SignUpForm, refusal: RateLimited
 ) -> HttpResponse:
-    seconds = math.ceil(wait)
-    form.add_error(None, f"Too many attempts from here. Please wait {seconds} seconds and try again.")
+    form.add_error(
+        None, f"Too many attempts from here. Please wait {refusal.retry_after} seconds and try again."
+    )
     response = _render_form(request, template, form, status=429)
-    response["Retry-After"] = str(seconds)
+    response["Retry-After"] = str(refusal.retry_after)
     return response
 
 
@@ -52,10 +51,11 @@ def signin(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render_form(request, template, SignInForm())
     form = SignInForm(request.POST)
-    if (wait := auth_attempt_wait(request)) is not None:
-        return _too_many_attempts(request, template, form, wait)
     if form.is_valid():
-        user = sign_in(request=request, **form.cleaned_data)
+        try:
+            user = services.sign_in(ip=client_ip(request), **form.cleaned_data)
+        except RateLimited as refusal:
+            return _too_many_attempts(request, template, form, refusal)
         if user is not None:
             return _signed_in(request, user)
         # One message for an unknown email, a wrong password and a suspended account alike.
@@ -68,14 +68,14 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render_form(request, template, SignUpForm())
     form = SignUpForm(request.POST)
-    if (wait := auth_attempt_wait(request)) is not None:
-        return _too_many_attempts(request, template, form, wait)
     if form.is_valid():
         try:
-            user = sign_up(**form.cleaned_data)
+            user = services.sign_up(ip=client_ip(request), **form.cleaned_data)
+        except RateLimited as refusal:
+            return _too_many_attempts(request, template, form, refusal)
         except ValidationError as exc:
             form.add_error(None, exc)
-        except AccountConflict as exc:
+        except Conflict as exc:
             for field, message in exc.errors.items():
                 form.add_error(field, message)
         else:

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "blog_project.middleware.CoreRefusalMiddleware",
 ]
 
 ROOT_URLCONF = "blog_project.urls"
@@ -203,30 +204,20 @@ if QUILL_HTTPS:
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # --- API ------------------------------------------------------------------------------------
+# Each face (blog_project.api.v1, ...) sets its own authentication, permissions, parsers,
+# renderers and error handler; nothing here decides them for all.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
-    "DEFAULT_PARSER_CLASSES": ["blog_project.api_errors.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "blog_project.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "blog_project.api.schema.FaceAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Proxies in front of gunicorn whose X-Forwarded-For is trusted for client IPs (0: none).
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
+# Proxies in front of gunicorn whose X-Forwarded-For is trusted for client IPs (0: none).
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 14)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "AUTH_HEADER_TYPES": ("Bearer",),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Quill API",

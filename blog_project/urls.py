@@ -1,7 +1,15 @@
+"""Root URLs: the faces Quill is reached through, each mounted where it lives.
+
+`mount` records which face owns a prefix, so errors outside any view (unknown paths, bodies
+too large, crashes) answer in that face's envelope; everything else belongs to the pages.
+"""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from blog_project.api import v1
+from blog_project.faces import mount
 from blog_project.health import favicon, healthz
 
 handler400 = "blog_project.errors.bad_request"
@@ -9,20 +17,28 @@ handler403 = "blog_project.errors.permission_denied"
 handler404 = "blog_project.errors.page_not_found"
 handler500 = "blog_project.errors.server_error"
 
+api_docs = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view serves Swagger UI's start-up script as a file: CSP forbids inline scripts.
+    # GET only: its HTML-only renderer has no template for OPTIONS and would answer 500.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
+        name="api-docs",
+    ),
+]
+api_v1 = [
+    path("", v1.RootView.as_view(), name="api-v1-root"),
+    path("user/", include("accounts.api.v1")),
+    path("", include("posts.api.v1")),
+]
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # The split view serves Swagger UI's start-up script as a file: CSP forbids inline scripts.
-    # GET only: its HTML-only renderer has no template for OPTIONS and would answer 500.
-    path(
-        "api/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
-        name="api-docs",
-    ),
-    path("api/v1/user/", include("accounts.api_urls")),
-    path("api/v1/", include("posts.api_urls")),
+    mount("api/v1/", v1.FACE, api_v1),
+    mount("api/", v1.FACE, api_docs),
     path("", include("accounts.urls")),
     path("", include("posts.urls")),
 ]

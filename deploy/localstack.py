@@ -64,8 +64,10 @@ def as_service_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if IS_ROOT else cmd
 
 
-def run_quiet(cmd: list[str], what: str, **kwargs) -> None:
-    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+def run_quiet(
+    cmd: list[str], what: str, *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> None:
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env)
     if result.returncode != 0:
         raise SystemExit(f"{what} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
 

@@ -4,6 +4,8 @@ Stories are written in the editor, not here: the admin only reads them, so deriv
 (excerpt, reading time, publication date) can never be put out of step with the text.
 """
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -11,6 +13,9 @@ from django.utils.translation import ngettext
 
 from posts.models import Post, Tag
 from posts.services import unpublish_posts
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 admin.site.site_header = "Quill moderation"
 admin.site.site_title = "Quill moderation"
@@ -52,9 +57,15 @@ class PostAdmin(admin.ModelAdmin):
 
     @admin.action(description="Unpublish selected stories", permissions=["unpublish"])
     def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        count = unpublish_posts(queryset)
+        count = unpublish_posts(posts=queryset)
         stories = ngettext("%(count)d story", "%(count)d stories", count) % {"count": count}
         self.message_user(request, f"Unpublished {stories}; their authors still have them as drafts.")
+
+
+class StoryCount(TypedDict):
+    """What TagAdmin's list annotates each tag with."""
+
+    story_count: int
 
 
 @admin.register(Tag)
@@ -74,5 +85,5 @@ class TagAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(story_count=Count("posts"))
 
     @admin.display(description="Stories", ordering="story_count")
-    def story_count(self, tag: Tag) -> int:
+    def story_count(self, tag: "WithAnnotations[Tag, StoryCount]") -> int:
         return tag.story_count

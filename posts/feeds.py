@@ -29,7 +29,7 @@ class LatestStoriesFeed(Feed):
     def item_author_name(self, item: Post) -> str:
         return item.author.display_name
 
-    def item_pubdate(self, item: Post) -> datetime:
+    def item_pubdate(self, item: Post) -> datetime | None:
         return item.published_at
 
     def item_updateddate(self, item: Post) -> datetime:

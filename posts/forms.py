@@ -1,10 +1,19 @@
 """The editor's form. It only parses what was typed; the story rules live in posts.services."""
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TypedDict
 
 from django import forms
 
 from posts.models import MAX_TAGS, TITLE_MAX_LENGTH, Post
+
+
+class StoryFields(TypedDict):
+    """A story's fields as the editor sends them to posts.services."""
+
+    title: str
+    content: str
+    tags: list[str]
 
 
 class PostForm(forms.Form):
@@ -40,7 +49,7 @@ class PostForm(forms.Form):
     action = forms.ChoiceField(choices=ACTION_CHOICES, required=False)
 
     @classmethod
-    def for_post(cls, post: Post | None, data: Any = None) -> "PostForm":
+    def for_post(cls, post: Post | None, data: Mapping[str, object] | None = None) -> "PostForm":
         """The form for a new story (post=None) or prefilled with an existing one."""
         initial = {}
         if post is not None:
@@ -54,9 +63,13 @@ class PostForm(forms.Form):
     def clean_tags(self) -> list[str]:
         return [tag.strip() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
 
-    def text_fields(self) -> dict[str, Any]:
+    def text_fields(self) -> StoryFields:
         """The story fields as posts.services takes them."""
-        return {name: self.cleaned_data[name] for name in ("title", "content", "tags")}
+        return StoryFields(
+            title=self.cleaned_data["title"],
+            content=self.cleaned_data["content"],
+            tags=self.cleaned_data["tags"],
+        )
 
     def current_content(self) -> str:
         """The Markdown on screen: what was just typed, or the stored story."""

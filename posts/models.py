@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.text import slugify
 
 TITLE_MAX_LENGTH = 200
 CONTENT_MAX_LENGTH = 100_000
@@ -11,8 +12,13 @@ TAG_MAX_LENGTH = 32
 MAX_TAGS = 5
 
 
+def normalize_tag(raw: str) -> str:
+    """'Web Development ' -> 'web-development'; tags are stored and compared in this form."""
+    return slugify(raw, allow_unicode=True)
+
+
 class Tag(models.Model):
-    # Tags are stored normalised (lower-case slug form), so the name is also the URL part.
+    # Stored normalised (normalize_tag), so the name is also the URL part.
     name = models.CharField(max_length=TAG_MAX_LENGTH, unique=True)
 
     class Meta:
@@ -25,7 +31,7 @@ class Tag(models.Model):
         return reverse("posts:tag", args=[self.name])
 
 
-class PostQuerySet(models.QuerySet):
+class PostQuerySet(models.QuerySet["Post"]):
     def published(self) -> "PostQuerySet":
         return self.filter(status=Post.Status.PUBLISHED)
 

@@ -4,6 +4,8 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 
+from posts.models import Post
+
 SEARCH_CONFIG = "english"
 QUERY_MAX_LENGTH = 200
 
@@ -18,8 +20,8 @@ def clean_query(raw: str | None) -> str:
     return " ".join((raw or "").replace("\x00", " ").split())[:QUERY_MAX_LENGTH]
 
 
-def filter_by_search(queryset: QuerySet, query: str) -> QuerySet:
-    """Rows matching `query`, best match first (newest first among equals)."""
+def filter_by_search(queryset: QuerySet[Post], query: str) -> QuerySet[Post]:
+    """Stories matching `query`, best match first (newest first among equals)."""
     if connection.vendor == "postgresql":
         search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
         return (

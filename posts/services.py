@@ -4,15 +4,24 @@ import secrets
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from blog_project.exceptions import NotAllowed
 from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes
-from posts.models import CONTENT_MAX_LENGTH, MAX_TAGS, TAG_MAX_LENGTH, TITLE_MAX_LENGTH, Post, Tag
+from posts.models import (
+    CONTENT_MAX_LENGTH,
+    MAX_TAGS,
+    TAG_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Post,
+    Tag,
+    normalize_tag,
+)
 
 SLUG_BASE_LENGTH = 80
 TITLE_REQUIRED = "Give your story a title."
@@ -24,11 +33,6 @@ def _text_problem(value: str) -> str | None:
     if any("\ud800" <= char <= "\udfff" for char in value):
         return "This text is not valid Unicode."
     return None
-
-
-def normalize_tag(raw: str) -> str:
-    """'Web Development ' -> 'web-development'; tags are compared in this form."""
-    return slugify(raw, allow_unicode=True)
 
 
 def clean_tags(raw_tags: Iterable[str]) -> list[str]:
@@ -81,13 +85,17 @@ def _apply_content(post: Post, content: str) -> None:
     post.reading_time = reading_minutes(text)
 
 
+# What unpublishing sets, for one story (the editor) and many at once (moderation).
+UNPUBLISHED: dict[str, object] = {"status": Post.Status.DRAFT, "published_at": None}
+
+
 def _apply_status(post: Post, publish: bool) -> None:
     if publish and not post.is_published:
         post.status = Post.Status.PUBLISHED
         post.published_at = timezone.now()
     elif not publish and post.is_published:
-        post.status = Post.Status.DRAFT
-        post.published_at = None
+        for field, value in UNPUBLISHED.items():
+            setattr(post, field, value)
 
 
 def _set_tags(post: Post, tags: list[str]) -> None:
@@ -126,15 +134,15 @@ def create_post(
     return post
 
 
-def is_author(post: Post, user: User | AnonymousUser) -> bool:
+def is_author(*, post: Post, user: User | AnonymousUser) -> bool:
     """Only a story's author may change it (pages use this to offer Edit and Delete)."""
     return user.is_authenticated and post.author_id == user.pk
 
 
-def ensure_author(post: Post, user: User | AnonymousUser) -> None:
+def ensure_author(*, post: Post, user: User | AnonymousUser) -> None:
     """Only a story's author may change it; everyone else is refused."""
-    if not is_author(post, user):
-        raise PermissionDenied("Only the author can change this story.")
+    if not is_author(post=post, user=user):
+        raise NotAllowed("Only the author can change this story.")
 
 
 @transaction.atomic
@@ -148,7 +156,7 @@ def update_post(
     publish: bool | None = None,
 ) -> Post:
     """Changes only the fields given (None leaves a field as it is)."""
-    ensure_author(post, editor)
+    ensure_author(post=post, user=editor)
     _validate_text(title, content)
     tag_names = clean_tags(tags) if tags is not None else None
     if title is not None:
@@ -164,12 +172,10 @@ def update_post(
 
 
 def delete_post(*, post: Post, editor: User) -> None:
-    ensure_author(post, editor)
+    ensure_author(post=post, user=editor)
     post.delete()
 
 
-def unpublish_posts(posts: QuerySet[Post]) -> int:
+def unpublish_posts(*, posts: QuerySet[Post]) -> int:
     """Moderation: turns published stories back into drafts. Returns how many changed."""
-    return posts.filter(status=Post.Status.PUBLISHED).update(
-        status=Post.Status.DRAFT, published_at=None, updated_at=timezone.now()
-    )
+    return posts.filter(status=Post.Status.PUBLISHED).update(**UNPUBLISHED, updated_at=timezone.now())

@@ -1,21 +1,24 @@
-"""Reader pages, the editor and the author's own story list. Rules live in services/selectors."""
+"""Reader pages, the editor and the author's own story list. Rules live in services/selectors;
+their refusals (not found, not yours) become the friendly error pages (blog_project.faces)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from posts.forms import PostForm
+from accounts.selectors import get_author, signed_in_user
+from blog_project.exceptions import NotAllowed, NotFound
+from posts.forms import PostForm, StoryFields
 from posts.markdown import render_markdown
-from posts.models import Post
+from posts.models import Post, normalize_tag
 from posts.search import clean_query
-from posts.selectors import get_author, get_post_by_slug, published_posts, stories_of
-from posts.services import create_post, delete_post, ensure_author, is_author, normalize_tag, update_post
+from posts.selectors import get_post_by_slug, published_posts, stories_of
+from posts.services import create_post, delete_post, ensure_author, is_author, update_post
 
 PAGE_SIZE = 10
 
@@ -23,7 +26,7 @@ PAGE_SIZE = 10
 PUBLISH_BY_ACTION: dict[str, bool | None] = {"draft": False, "publish": True, "unpublish": False, "": None}
 
 
-def _page(request: HttpRequest, posts: QuerySet[Post]) -> Page:
+def _page(request: HttpRequest, posts: QuerySet[Post]) -> Page[Post]:
     # get_page turns a missing, malformed or too-large ?page= into the nearest real page.
     return Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
 
@@ -34,12 +37,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     post = get_post_by_slug(slug=slug, user=request.user)
-    context = {"post": post, "body": render_markdown(post.content), "can_edit": is_author(post, request.user)}
+    context = {
+        "post": post,
+        "body": render_markdown(post.content),
+        "can_edit": is_author(post=post, user=request.user),
+    }
     return render(request, "posts/detail.html", context)
 
 
 def author(request: HttpRequest, username: str) -> HttpResponse:
-    writer = get_author(username)
+    writer = get_author(username=username)
     if writer.username != username:  # /@Ada/ -> /@ada/, the one address of an author
         return redirect("posts:author", writer.username, permanent=True)
     page = _page(request, published_posts(author=writer.username))
@@ -49,7 +56,7 @@ def author(request: HttpRequest, username: str) -> HttpResponse:
 def tag(request: HttpRequest, tag: str) -> HttpResponse:
     name = normalize_tag(tag)
     if not name:
-        raise Http404("No such tag.")
+        raise NotFound("No such tag.")
     if name != tag:  # /tag/Web Development/ -> /tag/web-development/, the one address of a tag
         return redirect("posts:tag", name, permanent=True)
     return render(request, "posts/tag.html", {"tag": name, "page": _page(request, published_posts(tag=name))})
@@ -63,7 +70,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_stories(request: HttpRequest) -> HttpResponse:
-    stories = list(stories_of(request.user))
+    stories = list(stories_of(user=signed_in_user(request.user)))
     context = {
         "drafts": [post for post in stories if not post.is_published],
         "published": [post for post in stories if post.is_published],
@@ -74,11 +81,11 @@ def my_stories(request: HttpRequest) -> HttpResponse:
 def _own_post(request: HttpRequest, slug: str) -> Post:
     """The visitor's own story. Someone else's draft is 404, their published story 403."""
     post = get_post_by_slug(slug=slug, user=request.user)
-    ensure_author(post, request.user)
+    ensure_author(post=post, user=request.user)
     return post
 
 
-def _save(user: User, post: Post | None, action: str, fields: dict) -> Post:
+def _save(user: User, post: Post | None, action: str, fields: StoryFields) -> Post:
     publish = PUBLISH_BY_ACTION[action]
     if post is None:
         return create_post(author=user, publish=bool(publish), **fields)
@@ -99,7 +106,8 @@ def _editor(request: HttpRequest, post: Post | None) -> HttpResponse:
         action = form.cleaned_data["action"]
         was_published = post is not None and post.is_published
         try:
-            post = _save(request.user, post, action, form.text_fields())
+            # write is login_required; edit checked the author first.
+            post = _save(signed_in_user(request.user), post, action, form.text_fields())
         except ValidationError as exc:
             form.add_error(None, exc)  # the errors name the fields; the typed text stays in the form
         else:
@@ -125,7 +133,7 @@ def delete(request: HttpRequest, slug: str) -> HttpResponse:
     """GET asks for confirmation (works without JavaScript); POST deletes."""
     post = _own_post(request, slug)
     if request.method == "POST":
-        delete_post(post=post, editor=request.user)
+        delete_post(post=post, editor=signed_in_user(request.user))
         messages.success(request, f"“{post.title}” is deleted.")
         return redirect("posts:my_stories")
     return render(request, "posts/delete.html", {"post": post})
@@ -135,5 +143,5 @@ def delete(request: HttpRequest, slug: str) -> HttpResponse:
 def preview(request: HttpRequest) -> HttpResponse:
     """The editor's live preview: the story renderer's sanitised HTML for the posted Markdown."""
     if not request.user.is_authenticated:
-        raise PermissionDenied("Sign in to preview a story.")
+        raise NotAllowed("Sign in to preview a story.")
     return HttpResponse(render_markdown(request.POST.get("content", "")))

@@ -1,17 +1,17 @@
-"""Auth API: sign up, sign in, refresh, sign out, me. Thin views over accounts.services."""
+"""API v1 on accounts: sign up, sign in, refresh, sign out, me. Thin views over accounts.services."""
 
+from dataclasses import asdict
+
+from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts import services
-from accounts.ratelimit import AUTH_THROTTLES
-from accounts.serializers import (
+from accounts.api.v1_serializers import (
     AuthResultSerializer,
     RefreshTokenSerializer,
     SignInSerializer,
@@ -19,13 +19,22 @@ from accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from blog_project.api_errors import Conflict, error_responses
+from accounts.models import User
+from blog_project.api.v1 import V1APIView, error_responses
+from blog_project.faces import client_ip
 
-TAG = "user"
 SIGN_IN_FAILED = "Incorrect email or password."
 
 
-class CredentialsView(APIView):
+def _auth_result(user: User) -> dict[str, object]:
+    return AuthResultSerializer({**asdict(services.issue_tokens(user=user)), "user": user}).data
+
+
+class UserAPIView(V1APIView):
+    openapi_tag = "user"
+
+
+class CredentialsView(UserAPIView):
     """Base for the routes that take credentials or a refresh token in the body.
 
     They ignore any Authorization header (a client refreshing usually holds an expired access
@@ -40,95 +49,106 @@ class CredentialsView(APIView):
 
 
 class SignUpView(CredentialsView):
-    throttle_classes = AUTH_THROTTLES
+    """Create an account and get its first tokens."""
+
+    name = "Sign up"
+    rate_limited = True
+    request_serializers = {"POST": SignUpSerializer}
 
     @extend_schema(
-        tags=[TAG],
         operation_id="user_signup",
         summary="Create an account",
         description="Passwords follow Django's validators (at least 8 characters, not common, not all "
         "digits, not like the email or name). `username` is derived from the email when not given.",
         request=SignUpSerializer,
-        responses={201: AuthResultSerializer, **error_responses(400, 409, 413, 415, 429)},
+        responses={201: AuthResultSerializer, **error_responses(409)},
     )
     def post(self, request: Request) -> Response:
         serializer = SignUpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = services.sign_up(**serializer.validated_data)
-        except services.AccountConflict as exc:
-            raise Conflict({field: [message] for field, message in exc.errors.items()}) from exc
-        body = AuthResultSerializer({**services.issue_tokens(user), "user": user}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        user = services.sign_up(ip=client_ip(request), **serializer.validated_data)
+        return Response(_auth_result(user), status=status.HTTP_201_CREATED)
 
 
 class SignInView(CredentialsView):
-    throttle_classes = AUTH_THROTTLES
+    """Exchange an email and password for an access token (`jwt`) and a refresh token."""
+
+    name = "Sign in"
+    rate_limited = True
+    request_serializers = {"POST": SignInSerializer}
 
     @extend_schema(
-        tags=[TAG],
         operation_id="user_signin",
         summary="Sign in",
         description="One answer (401) for an unknown email, a wrong password and a suspended account.",
         request=SignInSerializer,
-        responses={200: AuthResultSerializer, **error_responses(400, 401, 413, 415, 429)},
+        responses={200: AuthResultSerializer, **error_responses(401)},
     )
     def post(self, request: Request) -> Response:
         serializer = SignInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        user = services.sign_in(request=request, email=data["email"], password=data["password"])
+        user = services.sign_in(ip=client_ip(request), **serializer.validated_data)
         if user is None:
             raise AuthenticationFailed(SIGN_IN_FAILED)
-        return Response(AuthResultSerializer({**services.issue_tokens(user), "user": user}).data)
+        return Response(_auth_result(user))
 
 
 class RefreshView(CredentialsView):
+    """Exchange a refresh token for a new pair; the one sent stops working."""
+
+    name = "Refresh tokens"
+    request_serializers = {"POST": RefreshTokenSerializer}
+
     @extend_schema(
-        tags=[TAG],
         operation_id="user_refresh",
         summary="Exchange a refresh token for a new pair",
         description="Refresh tokens rotate: the one sent stops working.",
         request=RefreshTokenSerializer,
-        responses={200: TokenPairSerializer, **error_responses(400, 401, 413, 415)},
+        responses={200: TokenPairSerializer, **error_responses(401)},
     )
     def post(self, request: Request) -> Response:
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            tokens = services.rotate_refresh_token(serializer.validated_data["refresh"])
-        except TokenError as exc:
-            raise InvalidToken(str(exc)) from exc
+        tokens = services.rotate_refresh_token(refresh=serializer.validated_data["refresh"])
         return Response(TokenPairSerializer(tokens).data)
 
 
 class SignOutView(CredentialsView):
+    """Revoke a refresh token."""
+
+    name = "Sign out"
+    request_serializers = {"POST": RefreshTokenSerializer}
+
     @extend_schema(
-        tags=[TAG],
         operation_id="user_signout",
         summary="Sign out",
         description="Revokes the refresh token sent. Access tokens expire by themselves within minutes.",
         request=RefreshTokenSerializer,
-        responses={204: OpenApiResponse(description="Signed out."), **error_responses(400, 401, 413, 415)},
+        responses={204: OpenApiResponse(description="Signed out."), **error_responses(401)},
     )
     def post(self, request: Request) -> Response:
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.revoke_refresh_token(serializer.validated_data["refresh"])
-        except TokenError as exc:
-            raise InvalidToken(str(exc)) from exc
+        services.revoke_refresh_token(refresh=serializer.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(APIView):
+class MeView(UserAPIView):
+    """The account you are signed in with."""
+
+    name = "You"
     permission_classes = (IsAuthenticated,)
 
-    @extend_schema(
-        tags=[TAG],
-        operation_id="user_me",
-        summary="The signed-in user",
-        responses={200: UserSerializer, **error_responses(401)},
-    )
+    @extend_schema(operation_id="user_me", summary="The signed-in user", responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)
+
+
+# Mounted at /api/v1/user/; no trailing slashes, as in the original app's routes.
+urlpatterns = [
+    path("signup", SignUpView.as_view(), name="api-signup"),
+    path("signin", SignInView.as_view(), name="api-signin"),
+    path("refresh", RefreshView.as_view(), name="api-refresh"),
+    path("signout", SignOutView.as_view(), name="api-signout"),
+    path("me", MeView.as_view(), name="api-me"),
+]

@@ -1,9 +1,9 @@
-"""Shapes of the auth API's bodies. Rules (password strength, free emails) stay in accounts.services."""
+"""Shapes of API v1's account bodies. Rules (password strength, free emails) stay in accounts.services."""
 
 from rest_framework import serializers
 
 from accounts.models import User
-from blog_project.api_fields import StrictCharField
+from blog_project.api.fields import StrictCharField
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -38,10 +38,14 @@ class RefreshTokenSerializer(serializers.Serializer):
     refresh = StrictCharField(help_text="A refresh token from sign-up, sign-in or an earlier refresh.")
 
 
+# A services.TokenPair under v1's wire names.
 class TokenPairSerializer(serializers.Serializer):
-    jwt = serializers.CharField(help_text="Access token: send it as `Authorization: Bearer <jwt>`.")
+    jwt = serializers.CharField(
+        source="access", help_text="Access token: send it as `Authorization: Bearer <jwt>`."
+    )
     refresh = serializers.CharField(help_text="Refresh token: exchange it at /api/v1/user/refresh.")
 
 
+# A token pair and its user: {"access", "refresh", "user"} in, v1's names out.
 class AuthResultSerializer(TokenPairSerializer):
     user = UserSerializer()

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 import factory
 from django.contrib.auth.hashers import make_password
 
@@ -14,10 +16,15 @@ def _hashed_password() -> str:
     return _password_hash[0]
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
+
+    if TYPE_CHECKING:
+        # UserFactory(...) is UserFactory.create(...): its metaclass makes a User, which
+        # factory_boy's annotations (and mypy, for metaclasses) do not say.
+        def __new__(cls, *args: object, **kwargs: object) -> User: ...  # type: ignore[misc]
 
     email = factory.Sequence(lambda n: f"writer{n}@example.com")
     username = factory.Sequence(lambda n: f"writer{n}")

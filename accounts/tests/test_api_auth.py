@@ -34,6 +34,7 @@ def sign_in(client: APIClient, user: User) -> dict:
     return response.json()
 
 
+@pytest.mark.usefixtures("production_password_hashers")
 def test_sign_up_returns_working_tokens_and_the_user(api_client):
     response = api_client.post(
         SIGNUP, {"email": "Ada@Example.com", "password": GOOD_PASSWORD, "name": "Ada"}, format="json"
@@ -124,7 +125,7 @@ def test_sign_in_returns_tokens_and_the_user(api_client, user):
 
 def test_sign_in_gives_one_401_for_unknown_email_wrong_password_and_suspended_account(api_client, user):
     suspended = UserFactory()
-    suspend_users([suspended])
+    suspend_users(users=[suspended])
     attempts = [
         {"email": "nobody@example.com", "password": PASSWORD},
         {"email": user.email, "password": "not-the-password"},
@@ -226,7 +227,7 @@ def test_sign_out_revokes_the_refresh_token(api_client, user):
 
 def test_a_suspended_users_tokens_stop_working_at_once(api_client, user):
     tokens = sign_in(api_client, user)
-    suspend_users([user])
+    suspend_users(users=[user])
 
     me = bearer(tokens["jwt"]).get(ME)
     assert me.status_code == 401

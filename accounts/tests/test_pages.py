@@ -214,7 +214,9 @@ def test_account_forms_refuse_a_post_without_the_csrf_token(user, path):
 
 def test_signing_in_works_with_the_csrf_token_the_form_carries(user):
     csrf_client = Client(enforce_csrf_checks=True)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text_of(csrf_client.get("/signin/")))[1]
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text_of(csrf_client.get("/signin/")))
+    assert match is not None
+    token = match[1]
     response = csrf_client.post(
         "/signin/", {"csrfmiddlewaretoken": token, "email": user.email, "password": PASSWORD}
     )

@@ -21,6 +21,7 @@ def compose_command() -> list[str] | None:
     return ["docker-compose"] if shutil.which("docker-compose") else None
 
 
+@pytest.mark.system
 @pytest.mark.skipif(
     compose_command() is None, reason="neither docker compose nor docker-compose is installed"
 )
@@ -28,8 +29,10 @@ def test_docker_compose_accepts_the_file(tmp_path):
     # Validate a copy beside a .env made from the example, as a new operator would set it up.
     shutil.copy(REPO / "docker-compose.yml", tmp_path)
     shutil.copy(REPO / ".env.example", tmp_path / ".env")
+    command = compose_command()
+    assert command is not None  # the skipif above
     result = subprocess.run(
-        [*compose_command(), "-f", "docker-compose.yml", "config", "-q"],
+        [*command, "-f", "docker-compose.yml", "config", "-q"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 from django.core.management import call_command
 
@@ -22,8 +23,13 @@ def test_demo_loads_once_on_postgres(db):
     assert Post.objects.count() == 4
 
 
+@pytest.mark.system
 def test_demo_loads_on_the_embedded_sqlite_database(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "blog_project.settings",  # as `make run` has it
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    }
     for command in (["migrate", "--noinput"], ["seed_demo"]):
         result = subprocess.run(
             [sys.executable, "manage.py", *command],

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 REPO = Path(settings.BASE_DIR)
@@ -15,6 +16,7 @@ def test_healthz_reports_database_reachable(client, db):
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
+@pytest.mark.system
 def test_healthz_is_503_when_the_database_is_unreachable(unused_tcp_port):
     # A real process whose DATABASE_URL points at a port where nothing listens.
     script = (

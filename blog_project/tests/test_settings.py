@@ -20,16 +20,18 @@ def run_django(args: list[str], **env: str) -> subprocess.CompletedProcess:
         for key, value in os.environ.items()
         if key not in ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
+    # The production settings, not the test settings pytest put in DJANGO_SETTINGS_MODULE.
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO,
-        env={**clean_env, **env},
+        env={**clean_env, "DJANGO_SETTINGS_MODULE": "blog_project.settings", **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
 
 
+@pytest.mark.system
 @pytest.mark.parametrize(
     "key", [None, "change-me", "django-insecure-quill-development-key-not-for-production"]
 )
@@ -40,6 +42,7 @@ def test_production_refuses_to_start_with_a_missing_or_default_secret_key(key):
     assert "SECRET_KEY is missing or a known default" in result.stderr
 
 
+@pytest.mark.system
 def test_deploy_checks_are_clean_with_production_settings():
     result = run_django(
         ["check", "--deploy", "--fail-level", "WARNING"],

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+
+pytestmark = pytest.mark.system
 
 REPO = Path(settings.BASE_DIR)
 
@@ -35,6 +38,7 @@ def listening(port: int) -> bool:
 def test_stack_serves_quill_through_pgbouncer_with_gunicorn_and_stops_cleanly():
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env["DJANGO_SETTINGS_MODULE"] = "blog_project.settings"  # gunicorn serves with production settings
     result = subprocess.run(
         [sys.executable, "deploy/localstack.py", "run", "--web", "--", sys.executable, "-c", PROBE],
         cwd=REPO,

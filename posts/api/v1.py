@@ -1,23 +1,24 @@
-"""Posts API, compatible with the original app's routes. Thin views over posts.services/selectors."""
+"""API v1 on stories, compatible with the original app's routes. Thin views over
+posts.services and posts.selectors."""
 
 from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from blog_project.api_errors import error_responses
+from accounts.selectors import signed_in_user
+from blog_project.api.v1 import V1APIView, V1ListAPIView, error_responses
 from posts import selectors, services
-from posts.models import Post
-from posts.serializers import (
+from posts.api.v1_serializers import (
     PostCreatedSerializer,
     PostCreateSerializer,
     PostEnvelopeSerializer,
@@ -27,8 +28,8 @@ from posts.serializers import (
     PostUpdatedSerializer,
     PostUpdateSerializer,
 )
+from posts.models import Post
 
-TAG = "blog"
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The story's id.")
 
 
@@ -65,6 +66,7 @@ class PostPagination(PageNumberPagination):
         return parameters
 
     def get_paginated_response(self, data: list[dict[str, Any]]) -> Response:
+        assert self.page is not None  # paginate_queryset ran first
         return Response(
             {
                 "posts": data,
@@ -82,33 +84,41 @@ class PostPagination(PageNumberPagination):
 
 
 def _updated(request: Request, post: Post, changes: dict[str, Any]) -> Response:
-    post = services.update_post(post=post, editor=request.user, **changes)
+    post = services.update_post(post=post, editor=signed_in_user(request.user), **changes)
     return Response(PostUpdatedSerializer({"id": post.pk, "post": post, "updated": True}).data)
 
 
-class PostCollectionView(APIView):
+class BlogAPIView(V1APIView):
+    openapi_tag = "blog"
+
+
+class PostCollectionView(BlogAPIView):
+    """Write a story (POST), or edit one named by `id` in the body (PUT, the original app's
+    route). To read stories, see the published list at /api/v1/blog/bulk."""
+
+    name = "Write or edit a story"
+    request_serializers = {"POST": PostCreateSerializer, "PUT": PostUpdateByIdSerializer}
+
     @extend_schema(
-        tags=[TAG],
         operation_id="blog_create",
         summary="Write a story",
         description="`published` defaults to true here (the editor's default is a draft).",
         request=PostCreateSerializer,
-        responses={201: PostCreatedSerializer, **error_responses(400, 401, 413, 415)},
+        responses={201: PostCreatedSerializer},
     )
     def post(self, request: Request) -> Response:
         serializer = PostCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        post = services.create_post(author=request.user, **serializer.validated_data)
+        post = services.create_post(author=signed_in_user(request.user), **serializer.validated_data)
         body = PostCreatedSerializer({"id": post.pk, "post": post}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        tags=[TAG],
         operation_id="blog_update_by_body_id",
         summary="Edit a story named by id in the body",
         description="The original app's update route; same as PATCH /api/v1/blog/{id}. Author only.",
         request=PostUpdateByIdSerializer,
-        responses={200: PostUpdatedSerializer, **error_responses(400, 401, 403, 404, 413, 415)},
+        responses={200: PostUpdatedSerializer, **error_responses(403, 404)},
     )
     def put(self, request: Request) -> Response:
         serializer = PostUpdateByIdSerializer(data=request.data)
@@ -120,7 +130,6 @@ class PostCollectionView(APIView):
 
 @extend_schema_view(
     get=extend_schema(
-        tags=[TAG],
         operation_id="blog_bulk",
         summary="Published stories, newest first",
         description="Public. With `q`, best matches come first.",
@@ -128,7 +137,11 @@ class PostCollectionView(APIView):
         responses={200: PostSerializer(many=True), **error_responses(400, 404)},
     )
 )
-class PostBulkView(ListAPIView):
+class PostBulkView(V1ListAPIView):
+    """Published stories, newest first; filter with `author`, `tag` and `q` (full-text search)."""
+
+    name = "Published stories"
+    openapi_tag = "blog"
     serializer_class = PostSerializer
     pagination_class = PostPagination
 
@@ -143,48 +156,59 @@ class PostBulkView(ListAPIView):
 
 
 EDIT_SCHEMA: dict[str, Any] = {
-    "tags": [TAG],
     "summary": "Edit a story",
     "description": "Send any of the fields; PUT and PATCH both change only what is sent. Author only.",
     "parameters": [ID_PARAMETER],
     "request": PostUpdateSerializer,
-    "responses": {200: PostUpdatedSerializer, **error_responses(400, 401, 403, 404, 413, 415)},
+    "responses": {200: PostUpdatedSerializer, **error_responses(403, 404)},
 }
 
 
-class PostDetailView(APIView):
+class PostDetailView(BlogAPIView):
+    """One story: anyone may read a published one; its author may edit or delete it."""
+
+    name = "Story"
+    request_serializers = {"PUT": PostUpdateSerializer, "PATCH": PostUpdateSerializer}
+
+    def _post(self, request: Request) -> Post:
+        return selectors.get_post_by_id(post_id=self.kwargs["id"], user=request.user)
+
     @extend_schema(
-        tags=[TAG],
         operation_id="blog_retrieve",
         summary="One story",
         description="Public when published; a draft is 404 for anyone but its author.",
         parameters=[ID_PARAMETER],
         responses={200: PostEnvelopeSerializer, **error_responses(401, 404)},
     )
-    def get(self, request: Request, id: str) -> Response:
-        post = selectors.get_post_by_id(post_id=id, user=request.user)
-        return Response(PostEnvelopeSerializer({"post": post}).data)
+    def get(self, request: Request, **path: str) -> Response:
+        return Response(PostEnvelopeSerializer({"post": self._post(request)}).data)
 
     @extend_schema(**EDIT_SCHEMA, operation_id="blog_update")
-    def put(self, request: Request, id: str) -> Response:
+    def put(self, request: Request, **path: str) -> Response:
         serializer = PostUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        post = selectors.get_post_by_id(post_id=id, user=request.user)
-        return _updated(request, post, dict(serializer.validated_data))
+        return _updated(request, self._post(request), dict(serializer.validated_data))
 
     @extend_schema(**EDIT_SCHEMA, operation_id="blog_partial_update")
-    def patch(self, request: Request, id: str) -> Response:
-        return self.put(request, id)
+    def patch(self, request: Request, **path: str) -> Response:
+        return self.put(request)
 
     @extend_schema(
-        tags=[TAG],
         operation_id="blog_delete",
         summary="Delete a story",
         description="Author only.",
         parameters=[ID_PARAMETER],
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404)},
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(403, 404)},
     )
-    def delete(self, request: Request, id: str) -> Response:
-        post = selectors.get_post_by_id(post_id=id, user=request.user)
-        services.delete_post(post=post, editor=request.user)
+    def delete(self, request: Request, **path: str) -> Response:
+        services.delete_post(post=self._post(request), editor=signed_in_user(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# Mounted at /api/v1/; no trailing slashes, as in the original app's routes. "bulk" comes
+# before <id> so it is not taken for a story id.
+urlpatterns = [
+    path("blog", PostCollectionView.as_view(), name="api-posts"),
+    path("blog/bulk", PostBulkView.as_view(), name="api-posts-bulk"),
+    path("blog/<str:id>", PostDetailView.as_view(), name="api-post"),
+]

@@ -1,4 +1,4 @@
-"""Shapes of the posts API's bodies.
+"""Shapes of API v1's story bodies.
 
 Input serializers check types only: blank titles, lengths and tag rules belong to
 posts.services, whose ValidationError reaches the client as a 400 with the same messages the
@@ -9,15 +9,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.serializers import AuthorSerializer
-from blog_project.api_fields import NOT_BLANK_PATTERN, StrictCharField, StrictListField
-from posts.models import CONTENT_MAX_LENGTH, MAX_TAGS, TAG_MAX_LENGTH, TITLE_MAX_LENGTH, Post
+from accounts.api.v1_serializers import AuthorSerializer
+from blog_project.api.fields import NOT_BLANK_PATTERN, StrictCharField, StrictListField
+from posts.models import CONTENT_MAX_LENGTH, MAX_TAGS, TAG_MAX_LENGTH, TITLE_MAX_LENGTH, Post, Tag
 from posts.services import TITLE_REQUIRED
 
-TITLE_HELP = "Up to 200 characters."
-CONTENT_HELP = "Markdown, up to 100,000 characters."
+TITLE_HELP = f"Up to {TITLE_MAX_LENGTH} characters."
+CONTENT_HELP = f"Markdown, up to {CONTENT_MAX_LENGTH:,} characters."
 PUBLISHED_HELP = "true publishes the story, false keeps (or turns) it into a draft."
-TAGS_HELP = "Up to 5 tags of up to 32 characters; normalised to lower-case slugs."
+TAGS_HELP = f"Up to {MAX_TAGS} tags of up to {TAG_MAX_LENGTH} characters; normalised to lower-case slugs."
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -64,7 +64,7 @@ def _tags(**kwargs: Any) -> StrictListField:
 
 class PostSerializer(serializers.ModelSerializer):
     published = serializers.BooleanField(source="is_published", read_only=True)
-    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    tags = serializers.SlugRelatedField[Tag](many=True, read_only=True, slug_field="name")
     author = AuthorSerializer(read_only=True)
 
     class Meta:

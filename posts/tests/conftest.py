@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -11,7 +12,14 @@ def api_client_for():
 
     def make(user: User) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user)['jwt']}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user).access}")
         return client
 
     return make
+
+
+@pytest.fixture
+def full_text_search():
+    """For tests of Postgres full-text search (stemming, ranking): skipped on other databases."""
+    if connection.vendor != "postgresql":
+        pytest.skip(f"full-text search needs Postgres; {connection.vendor} falls back to substring matching")

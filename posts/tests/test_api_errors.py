@@ -154,7 +154,7 @@ ROUTE_FIELDS = {
     ("put", "/api/v1/blog"): ["id", "title", "content", "published", "tags"],
     ("patch", "/api/v1/blog/{id}"): ["title", "content", "published", "tags"],
 }
-ODD_VALUES = [
+ODD_VALUES: list[object] = [
     None,
     0,
     -1.5,

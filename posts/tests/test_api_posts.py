@@ -7,26 +7,13 @@ from django.test import Client
 
 from accounts.tests.factories import UserFactory
 from posts.models import Post
+from posts.tests.api_contract import POST_KEYS
 from posts.tests.factories import PostFactory
 
 pytestmark = pytest.mark.django_db
 
 BLOG = "/api/v1/blog"
 BULK = "/api/v1/blog/bulk"
-POST_KEYS = {
-    "id",
-    "title",
-    "slug",
-    "content",
-    "excerpt",
-    "published",
-    "published_at",
-    "created_at",
-    "updated_at",
-    "reading_time",
-    "tags",
-    "author",
-}
 
 
 def detail(post_or_id) -> str:
@@ -368,7 +355,7 @@ def test_browsable_api_works_with_a_session_and_csrf(user):
 
     page = browser.get(BULK, HTTP_ACCEPT="text/html")
     assert page.status_code == 200
-    assert b"<html" in page.content and b"Post Bulk" in page.content
+    assert b"<html" in page.content and b"Published stories" in page.content
 
     body = {"title": "From the browser", "content": "Hi"}
     refused = browser.post(BLOG, body, content_type="application/json")

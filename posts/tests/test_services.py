@@ -1,10 +1,10 @@
 """Story rules in posts.services and posts.selectors, which every face (pages, API, admin) calls."""
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404
 
+from blog_project.exceptions import NotAllowed, NotFound
 from posts import selectors, services
 from posts.models import Post
 from posts.search import filter_by_search
@@ -102,9 +102,9 @@ def test_bad_text_is_refused_with_a_clear_message_and_nothing_saved(user, field,
 
 def test_only_the_author_can_change_or_delete_a_story(user, other_user):
     post = PostFactory(author=user, title="Mine")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.update_post(post=post, editor=other_user, title="Stolen")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.delete_post(post=post, editor=other_user)
     post.refresh_from_db()
     assert post.title == "Mine"
@@ -116,7 +116,7 @@ def test_only_the_author_can_change_or_delete_a_story(user, other_user):
 def test_unpublish_posts_turns_published_stories_into_drafts(user):
     published = PostFactory.create_batch(2, author=user)
     draft = PostFactory(author=user, publish=False)
-    assert services.unpublish_posts(Post.objects.all()) == 2
+    assert services.unpublish_posts(posts=Post.objects.all()) == 2
     assert not Post.objects.published().exists()
     assert {p.pk for p in Post.objects.filter(status=Post.Status.DRAFT)} == {
         draft.pk,
@@ -134,6 +134,7 @@ def test_published_posts_are_newest_first_and_filter_by_author_and_tag(user, oth
     assert list(selectors.published_posts(tag="Django")) == [newer]
 
 
+@pytest.mark.usefixtures("full_text_search")
 def test_search_ranks_title_matches_first_and_ignores_drafts(user):
     in_body = PostFactory(author=user, title="Notes", content="Some words about pooling connections.")
     in_title = PostFactory(author=user, title="Connection pooling explained", content="Read on.")
@@ -149,15 +150,15 @@ def test_drafts_are_visible_to_their_author_only(user, other_user):
     assert selectors.get_post_by_id(post_id=draft.pk, user=user) == draft
     assert selectors.get_post_by_slug(slug=draft.slug, user=user) == draft
     for reader in (other_user, None):
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             selectors.get_post_by_id(post_id=draft.pk, user=reader)
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             selectors.get_post_by_slug(slug=draft.slug, user=reader)
 
 
 @pytest.mark.parametrize("bad_id", ["not-a-uuid", "", "123", "\x00"])
 def test_a_malformed_id_is_not_found(bad_id):
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         selectors.get_post_by_id(post_id=bad_id, user=None)
 
 

@@ -65,7 +65,7 @@ on any server connection.
 class Command(BaseCommand):
     help = "Create a demo author and a few published stories, only if the database has no users yet."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: str, **options: object) -> None:
         if User.objects.exists() or Post.objects.exists():
             self.stdout.write("Demo data skipped: the database already has content.")
             return

@@ -1,0 +1,51 @@
+"""SimpleJWT access tokens under the `Authorization` scheme each face chooses."""
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+
+class JWTSchemeAuthentication(JWTAuthentication):
+    """SimpleJWT's token check, reading only `Authorization: <scheme> <jwt>`.
+
+    SimpleJWT's own header types are one global setting; here each face sets `scheme`, so
+    faces with different schemes live side by side. Another scheme is not this face's token:
+    it is left unauthenticated (and answered 401 where a token is needed).
+    """
+
+    scheme = "Bearer"
+    openapi_name = "jwtAuth"
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.scheme} realm="{self.www_authenticate_realm}"'
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        parts = header.split()
+        if not parts or parts[0] != self.scheme.encode():
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(
+                "Authorization header must contain two space-delimited values",
+                code="bad_authorization_header",
+            )
+        return parts[1]
+
+
+class JWTSchemeExtension(OpenApiAuthenticationExtension):
+    target_class = JWTSchemeAuthentication
+    match_subclasses = True
+    priority = 1  # before drf-spectacular's own SimpleJWT extension, which reads the global setting
+
+    def __init__(self, target: Any):
+        super().__init__(target)
+        self.name = target.openapi_name
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return build_bearer_security_scheme_object(
+            header_name="HTTP_AUTHORIZATION", token_prefix=self.target.scheme, bearer_format="JWT"
+        )

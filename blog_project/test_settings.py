@@ -1,0 +1,19 @@
+"""The settings pytest runs with (pyproject.toml): production's, minus what only slows tests.
+
+Processes that tests start themselves (`manage.py check --deploy`, the stack's gunicorn, …)
+get DJANGO_SETTINGS_MODULE=blog_project.settings, so they check the real configuration.
+"""
+
+from blog_project.settings import *  # noqa: F403
+from blog_project.settings import PASSWORD_HASHERS, STORAGES
+
+# Argon2 is slow on purpose; Django's advice for tests is a fast hasher. The production
+# hashers stay behind it, so passwords hashed with them still verify.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+
+# Tests run without collectstatic: with the production manifest storage, any page that
+# links a static file added since the last collectstatic would fail to render.
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
