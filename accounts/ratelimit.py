@@ -6,16 +6,22 @@ limit holds exactly across every worker and under parallel bursts.
 """
 
 import hashlib
+import logging
 import math
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from accounts.models import User
 from blog_project.exceptions import RateLimited
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# With the shared cache down, attempts cannot be counted: auth fails closed for this long.
+UNCOUNTED_RETRY_SECONDS = 5
+
+logger = logging.getLogger("quill.ratelimit")
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -53,12 +59,17 @@ def count_auth_attempt(*, ip: str, email: str) -> None:
     """Counts one sign-in or sign-up attempt from `ip` for the account `email`.
 
     Raises RateLimited when either is over the rate; the attempt is counted all the same.
+    Fails closed: when the shared cache is down, every attempt is refused.
     """
     limit, period = parse_rate(settings.QUILL_AUTH_RATE)
     keys = [f"auth-ip:{_digest(ip)}"]
     account = User.objects.normalize_email(email)
     if account:
         keys.append(f"auth-account:{_digest(account)}")
-    waits = [wait for key in keys if (wait := _count(key, limit, period)) is not None]
+    try:
+        waits = [wait for key in keys if (wait := _count(key, limit, period)) is not None]
+    except RedisError as exc:
+        logger.warning("auth attempts cannot be counted: refusing them", extra={"error": str(exc)})
+        raise RateLimited(retry_after=UNCOUNTED_RETRY_SECONDS) from exc
     if waits:
         raise RateLimited(retry_after=max(waits))

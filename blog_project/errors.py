@@ -1,9 +1,12 @@
 """Django's error handlers and CSRF failure view: each answers in the envelope of the face that
 owns the path (see blog_project.faces)."""
 
+import sys
+
 from django.http import HttpRequest, HttpResponse
 
 from blog_project.faces import error_response
+from blog_project.unavailable import is_database_unavailable, unavailable_response
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -19,6 +22,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Reached for failures outside a view too (a session saved after the response, say).
+    error = sys.exc_info()[1]
+    if is_database_unavailable(error):
+        assert error is not None
+        return unavailable_response(request, error)
     return error_response(request, 500)
 
 

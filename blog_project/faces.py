@@ -36,6 +36,7 @@ MESSAGES = {
     403: "You do not have permission to do that.",
     404: "There is nothing here. The story may have moved or been unpublished.",
     500: "Sorry, something broke on our side. Please try again in a moment.",
+    503: "Quill cannot reach its database right now. Please try again in a few seconds.",
 }
 # How a refusal of the core reads as HTTP, for the faces that have no mapping of their own.
 STATUS_OF: Mapping[type[QuillError], int] = {
@@ -71,12 +72,11 @@ class Face:
 
 def render_error_page(request: HttpRequest | None, status: int, message: str) -> HttpResponse:
     context = {"status": status, "title": TITLES.get(status, "Error"), "message": message}
-    # The 500 page is rendered without the request: its context processors may need the
-    # database, which could be what failed. So is the 400 page: the request may carry a host
-    # that is not allowed, which every use of it (absolute links, CSRF) would raise again.
-    html = loader.render_to_string(
-        "error.html", context, request=request if status not in (400, 500) else None
-    )
+    # The 500 and 503 pages are rendered without the request: its context processors may
+    # need the database, which could be what failed. So is the 400 page: the request may
+    # carry a host that is not allowed, which every use of it would raise again.
+    bare = status in (400, 500, 503)
+    html = loader.render_to_string("error.html", context, request=None if bare else request)
     return HttpResponse(html, status=status)
 
 

@@ -6,12 +6,24 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject, empty
 
 from blog_project.exceptions import QuillError
 from blog_project.faces import error_response, face_for
 
 request_logger = logging.getLogger("quill.request")
+
+
+def signed_in_user(request: HttpRequest) -> AbstractBaseUser | None:
+    """The signed-in user the request turned out to have, without looking one up: a request
+    whose view never asked has not touched the session (nor the database, which may be down)."""
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        return None
+    return user if user is not None and user.is_authenticated else None
 
 
 class TaggedRequest(HttpRequest):
@@ -36,7 +48,7 @@ class RequestLogMiddleware:
         request.request_id = request_id
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
-        user = getattr(request, "user", None)
+        user = signed_in_user(request)
         request_logger.info(
             "%s %s %s",
             request.method,
@@ -48,7 +60,7 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "user_id": user.pk if user is not None else None,
                 "remote_addr": request.META.get("REMOTE_ADDR"),
             },
         )
@@ -56,7 +68,9 @@ class RequestLogMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the Content-Security-Policy that Django 5.2 does not set by itself.
+    """Adds what Django 5.2 does not set by itself: the Content-Security-Policy and
+    Permissions-Policy on every response, and `Cache-Control: private, no-store` on what was
+    made for a signed-in user, so no shared cache or back button keeps it.
 
     nosniff, Referrer-Policy and HSTS come from Django's SecurityMiddleware.
     """
@@ -67,6 +81,9 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        if signed_in_user(request) is not None:
+            patch_cache_control(response, private=True, no_store=True)
         return response
 
 

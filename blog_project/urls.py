@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from blog_project.api import v1
 from blog_project.faces import mount
-from blog_project.health import favicon, healthz
+from blog_project.health import favicon, livez, readyz
 
 handler400 = "blog_project.errors.bad_request"
 handler403 = "blog_project.errors.permission_denied"
@@ -34,7 +34,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
+    path("readyz", readyz, name="readyz"),
+    path("healthz", readyz, name="healthz"),  # the first release's name for readiness
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     mount("api/v1/", v1.FACE, api_v1),

@@ -131,6 +131,11 @@ min_pool_size = 0
 reserve_pool_size = 0
 max_client_conn = 1000
 ignore_startup_parameters = extra_float_digits,options
+; fail fast and recover fast when Postgres restarts (defaults: retry a login after 15 s,
+; queue clients for 120 s)
+server_login_retry = 1
+server_connect_timeout = 3
+query_wait_timeout = 10
 logfile = {directory}/pgbouncer.log
 pidfile = {directory}/pgbouncer.pid
 """

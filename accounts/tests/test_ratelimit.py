@@ -50,3 +50,14 @@ def test_any_account_text_is_counted_safely(email):
     with override_settings(QUILL_AUTH_RATE="1/minute"):
         assert waits(email, "10.2.0.1") is None
         assert waits(email, "10.2.0.1") is not None  # the IP still counts
+
+
+def test_attempts_are_refused_when_the_shared_cache_is_down(unused_tcp_port):
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{unused_tcp_port}",
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        assert waits("a@example.com", "10.3.0.1") is not None

@@ -49,7 +49,7 @@ def test_stack_serves_quill_through_pgbouncer_with_gunicorn_and_stops_cleanly():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["health"] == {"status": "ok", "database": "ok"}
+    assert report["health"] == {"status": "ok", "database": "ok", "cache": "ok"}
     assert report["home_status"] == 200
     assert report["url"].startswith("http://127.0.0.1:")
     assert report["database_url"].startswith("postgres://")

@@ -543,6 +543,21 @@ def test_pages_carry_the_security_headers(author_client, path):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert "style-src 'self'" in response["Content-Security-Policy"]
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/", "/me/stories/", "/write/", "/api/v1/user/me", "/api/v1/blog/bulk"])
+def test_what_is_made_for_a_signed_in_member_is_never_stored_by_a_cache(author_client, path):
+    signed_in = author_client.get(path)
+    assert signed_in.status_code == 200
+    assert {"private", "no-store"} <= {part.strip() for part in signed_in["Cache-Control"].split(",")}
+    assert "no-store" not in Client().get("/").get("Cache-Control", "")  # readers' pages may be cached
+
+
+def test_an_api_client_signed_in_with_a_token_gets_no_store_too(api_client_for, user):
+    response = api_client_for(user).get("/api/v1/user/me")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_pages_have_no_inline_scripts_or_styles(author_client, user):
