@@ -7,11 +7,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
-from accounts.forms import UserChangeForm, UserCreationForm
+from accounts.forms import AdminSignInForm, UserChangeForm, UserCreationForm
 from accounts.models import User
 from accounts.services import Suspension, reinstate_users, suspend_users
 
 SUSPENDED_SELF = "You cannot suspend your own account."
+
+# The admin's sign-in counts attempts like the site's (per IP and per account).
+admin.site.login_form = AdminSignInForm
 
 
 def _users(count: int) -> str:

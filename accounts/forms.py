@@ -7,11 +7,20 @@ live in accounts.services so the pages and the API apply the same ones.
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
+from accounts import services
 from accounts.models import User
+from blog_project.exceptions import RateLimited
+from blog_project.faces import client_ip
+
+
+def too_many_attempts(refusal: RateLimited) -> str:
+    """What a sign-in or sign-up form says when the rate limit refuses an attempt."""
+    return f"Too many attempts from here. Please wait {refusal.retry_after} seconds and try again."
 
 
 def _min_password_length() -> int:
@@ -91,3 +100,21 @@ class UserChangeForm(DjangoUserChangeForm):
 
     def clean_email(self) -> str:
         return User.objects.normalize_email(self.cleaned_data["email"])
+
+
+class AdminSignInForm(AdminAuthenticationForm):
+    """The admin's sign-in, through the same service (and rate limit) as the site's."""
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is not None and password:
+            assert self.request is not None  # the admin's login view always passes it
+            try:
+                self.user_cache = services.sign_in(email=email, password=password, ip=client_ip(self.request))
+            except RateLimited as refusal:
+                raise forms.ValidationError(too_many_attempts(refusal), code="rate_limited") from refusal
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data

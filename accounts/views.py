@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts import services
-from accounts.forms import SignInForm, SignUpForm
+from accounts.forms import SignInForm, SignUpForm, too_many_attempts
 from accounts.models import User
 from blog_project.exceptions import Conflict, RateLimited
 from blog_project.faces import client_ip, error_response
@@ -33,9 +33,7 @@ def _render_form(
 def _too_many_attempts(
     request: HttpRequest, template: str, form: SignInForm | SignUpForm, refusal: RateLimited
 ) -> HttpResponse:
-    form.add_error(
-        None, f"Too many attempts from here. Please wait {refusal.retry_after} seconds and try again."
-    )
+    form.add_error(None, too_many_attempts(refusal))
     response = _render_form(request, template, form, status=429)
     response["Retry-After"] = str(refusal.retry_after)
     return response

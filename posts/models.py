@@ -85,3 +85,20 @@ class Post(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+
+class CreateRequest(models.Model):
+    """A create sent with an Idempotency-Key, and the answer it got, kept for a day so that a
+    client retrying after a lost response gets that answer again instead of a second story."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    response = models.JSONField(help_text="The body of the first answer.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["author", "key"], name="create_request_once_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.author_id}:{self.key}"

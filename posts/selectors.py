@@ -32,6 +32,11 @@ def published_posts(
     return _with_relations(posts)
 
 
+def sitemap_stories() -> QuerySet[Post]:
+    """Published stories with just what a sitemap entry needs: no authors, no tags."""
+    return Post.objects.published().order_by("-published_at").only("slug", "updated_at")
+
+
 def stories_of(*, user: User) -> QuerySet[Post]:
     """All of an author's stories, drafts included, most recently edited first."""
     return _with_relations(Post.objects.filter(author=user).order_by("-updated_at"))

@@ -1,7 +1,9 @@
 """Story rules: creating, editing, publishing and deleting. Pages, API and admin all call these."""
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
@@ -11,13 +13,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from blog_project.exceptions import NotAllowed
+from blog_project.exceptions import Conflict, NotAllowed
 from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes
 from posts.models import (
     CONTENT_MAX_LENGTH,
     MAX_TAGS,
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    CreateRequest,
     Post,
     Tag,
     normalize_tag,
@@ -132,6 +135,47 @@ def create_post(
     _save_with_unique_slug(post)
     _set_tags(post, tag_names)
     return post
+
+
+# How long a create's Idempotency-Key is remembered (SPEC: 24 hours).
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+KEY_REUSED = "This Idempotency-Key was already used with a different request body."
+
+
+@transaction.atomic
+def create_post_once(
+    *,
+    author: User,
+    key: str,
+    fingerprint: str,
+    answer: Callable[[Post], dict[str, Any]],
+    title: str,
+    content: str = "",
+    tags: Iterable[str] = (),
+    publish: bool = False,
+) -> tuple[dict[str, Any], bool]:
+    """Creates a story once per (author, key) in 24 hours, remembering `answer(post)`.
+
+    Returns the first answer and whether this call created the story. A repeat with the same
+    body (`fingerprint`) creates nothing; with another body it raises Conflict. A repeat that
+    arrives while the first is still being created waits for it (the unique key row), so
+    simultaneous retries create one story.
+    """
+    CreateRequest.objects.filter(
+        author=author, key=key, created_at__lt=timezone.now() - IDEMPOTENCY_WINDOW
+    ).delete()
+    try:
+        with transaction.atomic():
+            claim = CreateRequest.objects.create(author=author, key=key, fingerprint=fingerprint, response={})
+    except IntegrityError:
+        first = CreateRequest.objects.get(author=author, key=key)
+        if first.fingerprint != fingerprint:
+            raise Conflict({"idempotency_key": KEY_REUSED}) from None
+        return first.response, False
+    post = create_post(author=author, title=title, content=content, tags=tags, publish=publish)
+    claim.response = answer(post)
+    claim.save(update_fields=["response"])
+    return claim.response, True
 
 
 def is_author(*, post: Post, user: User | AnonymousUser) -> bool:

@@ -6,14 +6,14 @@ from django.contrib.sitemaps import Sitemap
 from django.db.models import QuerySet
 
 from posts.models import Post
-from posts.selectors import published_posts
+from posts.selectors import sitemap_stories
 
 
 class StorySitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self) -> QuerySet[Post]:
-        return published_posts()
+        return sitemap_stories()
 
     def lastmod(self, post: Post) -> datetime:
         return post.updated_at

@@ -1,9 +1,12 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
+from django.views.decorators.cache import cache_page
 
 from posts import views
 from posts.feeds import LatestStoriesFeed
 from posts.sitemaps import SITEMAPS
+
+SITEMAP_CACHE_SECONDS = 600
 
 app_name = "posts"
 urlpatterns = [
@@ -19,5 +22,6 @@ urlpatterns = [
     path("write/preview/", views.preview, name="preview"),
     path("me/stories/", views.my_stories, name="my_stories"),
     path("feed.xml", LatestStoriesFeed(), name="feed"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # Crawlers fetch it often and it grows with every story: one rendering per 10 minutes.
+    path("sitemap.xml", cache_page(SITEMAP_CACHE_SECONDS)(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
 ]

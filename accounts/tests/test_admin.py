@@ -4,7 +4,7 @@ import re
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.test import Client
+from django.test import Client, override_settings
 
 from accounts.models import User
 from accounts.services import issue_tokens, rotate_refresh_token
@@ -125,3 +125,56 @@ def test_the_user_list_uses_a_fixed_number_of_queries(moderator_client, django_a
     with django_assert_max_num_queries(8):
         response = moderator_client.get(CHANGELIST)
     assert len(listed_emails(response)) == 16
+
+
+def test_suspended_users_can_be_reinstated(moderator_client, user):
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    response = moderator_client.post(
+        CHANGELIST, {"action": "reinstate_selected", ACTION_CHECKBOX_NAME: [user.pk]}, follow=True
+    )
+    assert "Reinstated 1 user; they can sign in again." in response.content.decode()
+    user.refresh_from_db()
+    assert user.is_active
+
+
+def test_unticking_active_on_ones_own_account_is_refused(moderator_client, moderator):
+    response = moderator_client.post(
+        f"/admin/accounts/user/{moderator.pk}/change/",
+        {
+            "email": moderator.email,
+            "username": moderator.username,
+            "name": "",
+            "bio": "",
+            "is_active": "",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "date_joined_0": moderator.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": moderator.date_joined.strftime("%H:%M:%S"),
+        },
+        follow=True,
+    )
+    assert "You cannot suspend your own account." in response.content.decode()
+    moderator.refresh_from_db()
+    assert moderator.is_active
+
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+def test_the_admin_sign_in_works_for_moderators(client, moderator):
+    response = client.post(
+        ADMIN_LOGIN, {"username": moderator.email.upper(), "password": "moderator-pass-2026"}
+    )
+    assert response.status_code == 302
+    assert client.get(CHANGELIST).status_code == 200
+
+
+@override_settings(QUILL_AUTH_RATE="3/minute")
+def test_the_admin_sign_in_is_rate_limited_like_the_sites(client, moderator):
+    for attempt in range(3):
+        wrong = client.post(ADMIN_LOGIN, {"username": moderator.email, "password": f"guess-{attempt}"})
+        assert "Please enter the correct" in wrong.content.decode()
+    refused = client.post(ADMIN_LOGIN, {"username": moderator.email, "password": "moderator-pass-2026"})
+    assert "Too many attempts from here. Please wait" in refused.content.decode()
+    assert client.get(CHANGELIST).status_code == 302  # still signed out

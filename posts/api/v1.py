@@ -1,6 +1,8 @@
 """API v1 on stories, compatible with the original app's routes. Thin views over
 posts.services and posts.selectors."""
 
+import hashlib
+import json
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -16,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import signed_in_user
-from blog_project.api.v1 import V1APIView, V1ListAPIView, error_responses
+from blog_project.api.v1 import ErrorSerializer, V1APIView, V1ListAPIView, error_responses
 from posts import selectors, services
 from posts.api.v1_serializers import (
     PostCreatedSerializer,
@@ -28,9 +30,24 @@ from posts.api.v1_serializers import (
     PostUpdatedSerializer,
     PostUpdateSerializer,
 )
-from posts.models import Post
+from posts.models import CreateRequest, Post
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The story's id.")
+IDEMPOTENCY_KEY = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX_LENGTH = CreateRequest._meta.get_field("key").max_length or 255
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_KEY,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string per story you mean to create (e.g. a UUID), so a retry after a "
+    "lost answer cannot create it twice.",
+)
+
+
+def _fingerprint(data: Any) -> str:
+    """The same JSON body, however its keys were ordered or spaced, has the same fingerprint."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class PostPagination(PageNumberPagination):
@@ -102,16 +119,43 @@ class PostCollectionView(BlogAPIView):
     @extend_schema(
         operation_id="blog_create",
         summary="Write a story",
-        description="`published` defaults to true here (the editor's default is a draft).",
+        description="`published` defaults to true here (the editor's default is a draft). With an "
+        "`Idempotency-Key`, a retry (same key, same body, within 24 hours) creates nothing and gets "
+        "the first answer again, marked `Idempotent-Replayed: true`.",
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         request=PostCreateSerializer,
-        responses={201: PostCreatedSerializer},
+        responses={
+            201: PostCreatedSerializer,
+            409: OpenApiResponse(ErrorSerializer, description=services.KEY_REUSED),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = PostCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        post = services.create_post(author=signed_in_user(request.user), **serializer.validated_data)
-        body = PostCreatedSerializer({"id": post.pk, "post": post}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        author = signed_in_user(request.user)
+
+        def answer(post: Post) -> dict[str, Any]:
+            return dict(PostCreatedSerializer({"id": post.pk, "post": post}).data)
+
+        key = request.headers.get(IDEMPOTENCY_KEY)
+        if key is None:
+            post = services.create_post(author=author, **serializer.validated_data)
+            return Response(answer(post), status=status.HTTP_201_CREATED)
+        if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not key.isascii() or not key.isprintable():
+            raise ValidationError(
+                {IDEMPOTENCY_KEY: [f"Use 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters."]}
+            )
+        body, created = services.create_post_once(
+            author=author,
+            key=key,
+            fingerprint=_fingerprint(request.data),
+            answer=answer,
+            **serializer.validated_data,
+        )
+        response = Response(body, status=status.HTTP_201_CREATED)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
     @extend_schema(
         operation_id="blog_update_by_body_id",

@@ -504,6 +504,20 @@ def test_the_sitemap_lists_published_stories_only(client, user):
     assert "<lastmod>" in xml
 
 
+def test_the_sitemap_costs_two_queries_and_is_then_served_from_the_cache(
+    client, user, django_assert_num_queries
+):
+    for number in range(30):
+        PostFactory(author=user, title=f"Story {number}", tags=["a", "b"])
+    with django_assert_num_queries(2):  # the count and one page: no authors or tags per story
+        first = client.get("/sitemap.xml")
+    assert text_of(first).count("<url>") == 30
+    PostFactory(author=user, title="Newer")
+    with django_assert_num_queries(0):
+        again = client.get("/sitemap.xml")
+    assert again.content == first.content  # a crawler sees it within the cache period
+
+
 # --- Query counts, headers, CSRF ----------------------------------------------------------
 
 
