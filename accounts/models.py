@@ -6,9 +6,12 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils import timezone
 
 USERNAME_MAX_LENGTH = 30
+BIO_MAX_LENGTH = 2000
+IMAGE_URL_MAX_LENGTH = 500
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_]+$", "Use only letters, digits and underscores in a username."
 )
@@ -64,12 +67,20 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Public handle, shown in /@username/.",
     )
     name = models.CharField(max_length=100, blank=True)
-    bio = models.TextField(blank=True, max_length=2000)
+    bio = models.TextField(blank=True, max_length=BIO_MAX_LENGTH)
+    image = models.CharField(
+        max_length=IMAGE_URL_MAX_LENGTH,
+        blank=True,
+        help_text="Avatar: the URL of an uploaded image's square thumbnail, an https URL, or empty.",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
     is_active = models.BooleanField(
         default=True, help_text="Unticked means suspended: cannot sign in, API tokens refused."
     )
     is_staff = models.BooleanField(default=False, help_text="Can use the moderation admin.")
+    # Grows when the password changes or the member signs out everywhere: every token and
+    # session made before then stops working at once (tokens carry it; sessions hash it).
+    credentials_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -89,3 +100,33 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return self.name or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django signs sessions out when this changes: with the password (Django's own rule)
+        # and, here, with credentials_version too ("sign out everywhere").
+        return salted_hmac(
+            "quill.accounts.User.session_auth_hash",
+            f"{self.password}:{self.credentials_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+
+class Upload(models.Model):
+    """An image a member uploaded, re-encoded and stored under a random name; counted
+    against their quota."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="uploads")
+    file = models.CharField(max_length=255, unique=True, help_text="Name in the media storage.")
+    content_type = models.CharField(max_length=20)
+    size = models.PositiveIntegerField(help_text="Bytes stored.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="upload_owner_newest_idx")]
+
+    def __str__(self) -> str:
+        return self.file
