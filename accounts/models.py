@@ -6,8 +6,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils.crypto import salted_hmac
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 USERNAME_MAX_LENGTH = 30
 BIO_MAX_LENGTH = 2000

@@ -6,37 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='credentials_version',
+            model_name="user",
+            name="credentials_version",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.AddField(
-            model_name='user',
-            name='image',
-            field=models.CharField(blank=True, help_text="Avatar: the URL of an uploaded image's square thumbnail, an https URL, or empty.", max_length=500),
+            model_name="user",
+            name="image",
+            field=models.CharField(
+                blank=True,
+                help_text="Avatar: the URL of an uploaded image's square thumbnail, an https URL, or empty.",
+                max_length=500,
+            ),
         ),
         migrations.CreateModel(
-            name='Upload',
+            name="Upload",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.CharField(help_text='Name in the media storage.', max_length=255, unique=True)),
-                ('content_type', models.CharField(max_length=20)),
-                ('size', models.PositiveIntegerField(help_text='Bytes stored.')),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='uploads', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.CharField(help_text="Name in the media storage.", max_length=255, unique=True),
+                ),
+                ("content_type", models.CharField(max_length=20)),
+                ("size", models.PositiveIntegerField(help_text="Bytes stored.")),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="uploads",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['owner', '-created_at'], name='upload_owner_newest_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [models.Index(fields=["owner", "-created_at"], name="upload_owner_newest_idx")],
             },
         ),
     ]
