@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 SYSTEM_PACKAGES := postgresql pgbouncer redis-server chromium docker-compose
 
-.PHONY: run test screenshots lint stack stack-down clean system-packages
+.PHONY: run test screenshots lint stack stack-down clean system-packages backup restore
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -74,6 +74,15 @@ stack: system-packages $(VENV)/.dev
 
 stack-down:
 	$(PY) deploy/localstack.py down
+
+# The running stack's database (pg_dump -Fc) and media folder, to var/backups/quill-<UTC time>/.
+backup: $(VENV)/.runtime
+	$(PY) deploy/backup.py backup
+
+# Into the running stack, then checked against the backup's manifest.
+# ARCHIVE=var/backups/quill-... (default: the newest backup).
+restore: $(VENV)/.runtime
+	$(PY) deploy/backup.py restore $(ARCHIVE)
 
 clean:
 	rm -rf $(VENV) var
