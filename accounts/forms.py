@@ -14,7 +14,7 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
 from accounts import services
 from accounts.models import User
-from blog_project.exceptions import RateLimited
+from blog_project.exceptions import RateLimited, Suspended
 from blog_project.faces import client_ip
 
 
@@ -114,6 +114,8 @@ class AdminSignInForm(AdminAuthenticationForm):
                 self.user_cache = services.sign_in(email=email, password=password, ip=client_ip(self.request))
             except RateLimited as refusal:
                 raise forms.ValidationError(too_many_attempts(refusal), code="rate_limited") from refusal
+            except Suspended as refusal:
+                raise forms.ValidationError(refusal.message, code="inactive") from refusal
             if self.user_cache is None:
                 raise self.get_invalid_login_error()
             self.confirm_login_allowed(self.user_cache)

@@ -1,12 +1,13 @@
 """Account rules: sign-up, sign-in, tokens, suspension. Called by the pages, API and admin."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
+from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Field
 from rest_framework_simplejwt.exceptions import TokenError
@@ -14,9 +15,20 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import USERNAME_MAX_LENGTH, User, username_validator
+from accounts.models import (
+    BIO_MAX_LENGTH,
+    IMAGE_URL_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
+    User,
+    username_validator,
+)
 from accounts.ratelimit import count_auth_attempt
-from blog_project.exceptions import Conflict, InvalidToken
+from blog_project.exceptions import Conflict, InvalidToken, Suspended
+
+# Tokens carry the credentials version they were issued under (accounts.models.User).
+CREDENTIALS_CLAIM = "cv"
+STALE_CREDENTIALS = "Token is no longer valid: the password changed or the account signed out everywhere."
+WRONG_PASSWORD = "That is not your current password."
 
 
 def _max_length(field_name: str) -> int:
@@ -44,26 +56,37 @@ class Suspension:
     kept_self: bool  # the moderator was among them and was left alone
 
 
-def _sign_up_errors(*, email: str, password: str, name: str, username: str) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+def _email_errors(email: str) -> list[str]:
     try:
         validate_email(email)
     except ValidationError as exc:
-        errors["email"] = exc.messages
-    else:
-        # The validator accepts up to 320 characters; the column holds fewer.
-        if len(email) > EMAIL_MAX_LENGTH:
-            errors["email"] = ["This email address is too long."]
-    if username:
-        if len(username) > USERNAME_MAX_LENGTH:
-            errors["username"] = [f"Keep the username to {USERNAME_MAX_LENGTH} characters or fewer."]
-        else:
-            try:
-                username_validator(username)
-            except ValidationError as exc:
-                errors["username"] = exc.messages
-    if len(name) > NAME_MAX_LENGTH:
-        errors["name"] = [f"Keep the name to {NAME_MAX_LENGTH} characters or fewer."]
+        return exc.messages
+    # The validator accepts up to 320 characters; the column holds fewer.
+    return ["This email address is too long."] if len(email) > EMAIL_MAX_LENGTH else []
+
+
+def _username_errors(username: str) -> list[str]:
+    if len(username) > USERNAME_MAX_LENGTH:
+        return [f"Keep the username to {USERNAME_MAX_LENGTH} characters or fewer."]
+    try:
+        username_validator(username)
+    except ValidationError as exc:
+        return exc.messages
+    return []
+
+
+def _name_errors(name: str) -> list[str]:
+    return [f"Keep the name to {NAME_MAX_LENGTH} characters or fewer."] if len(name) > NAME_MAX_LENGTH else []
+
+
+def _sign_up_errors(*, email: str, password: str, name: str, username: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if email_errors := _email_errors(email):
+        errors["email"] = email_errors
+    if username and (username_errors := _username_errors(username)):
+        errors["username"] = username_errors
+    if name_errors := _name_errors(name):
+        errors["name"] = name_errors
     try:
         password_validation.validate_password(password, User(email=email, username=username, name=name))
     except ValidationError as exc:
@@ -100,18 +123,37 @@ def sign_up(*, email: str, password: str, ip: str, name: str = "", username: str
 
 
 def sign_in(*, email: str, password: str, ip: str) -> User | None:
-    """The active user with these credentials, or None: one answer for every failure.
+    """The active user with these credentials, or None: one answer for an unknown email and
+    a wrong password alike.
 
-    Raises RateLimited when there were too many attempts from this IP or for this email.
+    Raises RateLimited when there were too many attempts from this IP or for this email, and
+    Suspended when the credentials are right but the account is suspended (only someone who
+    knows the password learns that).
     """
     count_auth_attempt(ip=ip, email=email)
-    user = authenticate(username=User.objects.normalize_email(email), password=password)
-    return user if isinstance(user, User) else None
+    email = User.objects.normalize_email(email)
+    user = authenticate(username=email, password=password)
+    if isinstance(user, User):
+        return user
+    inactive = User.objects.filter(email=email, is_active=False).first()
+    if inactive is not None and inactive.check_password(password):
+        raise Suspended()
+    return None
 
 
 def issue_tokens(*, user: User) -> TokenPair:
     refresh = RefreshToken.for_user(user)
+    refresh[CREDENTIALS_CLAIM] = user.credentials_version
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def ensure_current_credentials(*, user: User, claims: Mapping[str, object]) -> None:
+    """Refuses a token issued before the user's last password change or "sign out everywhere".
+
+    Tokens from before credentials had versions carry none: they count as version 0.
+    """
+    if claims.get(CREDENTIALS_CLAIM, 0) != user.credentials_version:
+        raise InvalidToken(STALE_CREDENTIALS)
 
 
 def _refresh_token(raw_refresh: str) -> RefreshToken:
@@ -135,6 +177,7 @@ def rotate_refresh_token(*, refresh: str) -> TokenPair:
     user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}, is_active=True).first()
     if user is None:
         raise InvalidToken("No active account found for the given token.")
+    ensure_current_credentials(user=user, claims=token.payload)
     # blacklist() is annotated as returning the BlacklistedToken, but it returns what
     # get_or_create returns: the row and whether this call created it.
     _, newly_revoked = cast(tuple[BlacklistedToken, bool], token.blacklist())
@@ -182,3 +225,133 @@ def reinstate_users(*, users: Iterable[User]) -> int:
         user.is_active = True
         user.save(update_fields=["is_active"])
     return len(reinstated)
+
+
+def _new_credentials(user: User) -> TokenPair:
+    """Ends every session and token the user has, and hands out one fresh token pair."""
+    user.credentials_version += 1
+    user.save(update_fields=["password", "credentials_version"])
+    revoke_all_tokens(user=user)
+    return issue_tokens(user=user)
+
+
+@transaction.atomic
+def change_password(*, user: User, current_password: str, new_password: str, ip: str) -> TokenPair:
+    """Sets a new password. Every other session and token stops working at once; the caller
+    gets a fresh token pair (pages keep their session with update_session_auth_hash).
+
+    Raises RateLimited (the sign-in limit guards it too) or ValidationError.
+    """
+    count_auth_attempt(ip=ip, email=user.email)
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": [WRONG_PASSWORD]})
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    return _new_credentials(user)
+
+
+@transaction.atomic
+def reset_password(*, user: User, new_password: str) -> None:
+    """Sets a password through a reset link (already checked by the caller); every session
+    and token of the account stops working."""
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    _new_credentials(user)
+
+
+@transaction.atomic
+def sign_out_everywhere(*, user: User) -> TokenPair:
+    """Ends every session and token of the account; returns a fresh pair for the caller."""
+    return _new_credentials(user)
+
+
+@transaction.atomic
+def update_profile(
+    *,
+    user: User,
+    name: str | None = None,
+    username: str | None = None,
+    bio: str | None = None,
+    image: str | None = None,
+) -> User:
+    """Changes only the fields given. Raises ValidationError or Conflict (username taken)."""
+    errors: dict[str, list[str]] = {}
+    if name is not None:
+        name = name.strip()
+        if name_errors := _name_errors(name):
+            errors["name"] = name_errors
+    if username is not None:
+        username = username.strip()
+        if not username:
+            errors["username"] = ["Choose a username."]
+        elif username_errors := _username_errors(username):
+            errors["username"] = username_errors
+    if bio is not None and len(bio) > BIO_MAX_LENGTH:
+        errors["bio"] = [f"Keep the bio to {BIO_MAX_LENGTH:,} characters or fewer (it has {len(bio):,})."]
+    if image is not None:
+        image = image.strip()
+        if image_errors := _image_errors(image):
+            errors["image"] = image_errors
+    if errors:
+        raise ValidationError(errors)
+    if (
+        username is not None
+        and username.lower() != user.username.lower()
+        and User.objects.username_taken(username)
+    ):
+        raise Conflict({"username": "This username is taken."})
+    changes = {"name": name, "username": username, "bio": bio, "image": image}
+    fields = [field for field, value in changes.items() if value is not None]
+    for field in fields:
+        setattr(user, field, changes[field])
+    try:
+        with transaction.atomic():
+            user.save(update_fields=fields)
+    except IntegrityError as exc:  # lost a race for the username
+        raise Conflict({"username": "This username is taken."}) from exc
+    return user
+
+
+def _image_errors(image: str) -> list[str]:
+    """An avatar is empty, an https URL, or one of Quill's own media URLs."""
+    if not image or image.startswith(settings.MEDIA_URL):
+        return [] if len(image) <= IMAGE_URL_MAX_LENGTH else ["This image URL is too long."]
+    try:
+        URLValidator(schemes=["https"])(image)
+    except ValidationError:
+        return ["Use an https:// address for the image, or upload one."]
+    return [] if len(image) <= IMAGE_URL_MAX_LENGTH else ["This image URL is too long."]
+
+
+@transaction.atomic
+def change_email(*, user: User, password: str, email: str) -> User:
+    """Moves the account to another email (its sign-in name). Asks for the password."""
+    if not user.check_password(password):
+        raise ValidationError({"password": [WRONG_PASSWORD]})
+    email = User.objects.normalize_email(email)
+    if email_errors := _email_errors(email):
+        raise ValidationError({"email": email_errors})
+    if email != user.email and User.objects.filter(email=email).exists():
+        raise Conflict({"email": "An account with this email already exists."})
+    user.email = email
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email"])
+    except IntegrityError as exc:
+        raise Conflict({"email": "An account with this email already exists."}) from exc
+    return user
+
+
+@transaction.atomic
+def delete_account(*, user: User, password: str) -> None:
+    """Deletes the account and everything it owns (stories, uploads). Asks for the password."""
+    if not user.check_password(password):
+        raise ValidationError({"password": [WRONG_PASSWORD]})
+    revoke_all_tokens(user=user)
+    user.delete()

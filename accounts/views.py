@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from accounts import services
 from accounts.forms import SignInForm, SignUpForm, too_many_attempts
 from accounts.models import User
-from blog_project.exceptions import Conflict, RateLimited
+from blog_project.exceptions import Conflict, RateLimited, Suspended
 from blog_project.faces import client_ip, error_response
 
 
@@ -54,9 +54,12 @@ def signin(request: HttpRequest) -> HttpResponse:
             user = services.sign_in(ip=client_ip(request), **form.cleaned_data)
         except RateLimited as refusal:
             return _too_many_attempts(request, template, form, refusal)
+        except Suspended as refusal:
+            form.add_error(None, refusal.message)
+            return _render_form(request, template, form)
         if user is not None:
             return _signed_in(request, user)
-        # One message for an unknown email, a wrong password and a suspended account alike.
+        # One message for an unknown email and a wrong password alike.
         form.add_error(None, "That email and password do not match an account.")
     return _render_form(request, template, form)
 

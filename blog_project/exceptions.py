@@ -28,6 +28,12 @@ class NotAllowed(QuillError):
     default_message = "You are not allowed to do that."
 
 
+class Suspended(NotAllowed):
+    """The account exists and the password is right, but a moderator suspended it."""
+
+    default_message = "This account is suspended. Write to the moderators if you think this is a mistake."
+
+
 class Conflict(QuillError):
     """A unique thing is taken. `errors` maps each field to its message."""
 
@@ -36,6 +42,12 @@ class Conflict(QuillError):
     def __init__(self, errors: dict[str, str]):
         super().__init__(" ".join(errors.values()))
         self.errors = errors
+
+
+class TooLarge(QuillError):
+    """Too big to take: an upload over the size limit, or one that would pass the quota."""
+
+    default_message = "That is too large."
 
 
 class InvalidToken(QuillError):

@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from accounts import services
 from accounts.api.v1_serializers import (
     AuthResultSerializer,
+    PasswordChangeSerializer,
+    ProfileUpdateSerializer,
     RefreshTokenSerializer,
     SignInSerializer,
     SignUpSerializer,
@@ -20,6 +22,7 @@ from accounts.api.v1_serializers import (
     UserSerializer,
 )
 from accounts.models import User
+from accounts.selectors import signed_in_user
 from blog_project.api.v1 import V1APIView, error_responses
 from blog_project.faces import client_ip
 
@@ -134,14 +137,52 @@ class SignOutView(CredentialsView):
 
 
 class MeView(UserAPIView):
-    """The account you are signed in with."""
+    """The account you are signed in with; PATCH changes any of name, username, bio, image."""
 
     name = "You"
+    request_serializers = {"PATCH": ProfileUpdateSerializer}
     permission_classes = (IsAuthenticated,)
 
     @extend_schema(operation_id="user_me", summary="The signed-in user", responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)
+
+    @extend_schema(
+        operation_id="user_me_update",
+        summary="Change your profile",
+        description="Send any of the fields; the ones left out keep their value.",
+        request=ProfileUpdateSerializer,
+        responses={200: UserSerializer, **error_responses(409)},
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = ProfileUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.update_profile(user=signed_in_user(request.user), **serializer.validated_data)
+        return Response(UserSerializer(user).data)
+
+
+class PasswordView(UserAPIView):
+    """Change your password. Every other token and session of the account stops working at
+    once; the answer carries a fresh token pair."""
+
+    name = "Change password"
+    permission_classes = (IsAuthenticated,)
+    rate_limited = True
+    request_serializers = {"POST": PasswordChangeSerializer}
+
+    @extend_schema(
+        operation_id="user_password",
+        summary="Change your password",
+        request=PasswordChangeSerializer,
+        responses={200: TokenPairSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens = services.change_password(
+            user=signed_in_user(request.user), ip=client_ip(request), **serializer.validated_data
+        )
+        return Response(TokenPairSerializer(tokens).data)
 
 
 # Mounted at /api/v1/user/; no trailing slashes, as in the original app's routes.
@@ -151,4 +192,5 @@ urlpatterns = [
     path("refresh", RefreshView.as_view(), name="api-refresh"),
     path("signout", SignOutView.as_view(), name="api-signout"),
     path("me", MeView.as_view(), name="api-me"),
+    path("password", PasswordView.as_view(), name="api-password"),
 ]

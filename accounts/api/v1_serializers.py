@@ -2,15 +2,39 @@
 
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import BIO_MAX_LENGTH, User
 from blog_project.api.fields import StrictCharField
 
 
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "email", "username", "name"]
+        fields = ["id", "email", "username", "name", "bio", "image"]
         read_only_fields = fields
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    """Any of the fields; the ones left out keep their value. Rules live in accounts.services."""
+
+    name = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+    username = StrictCharField(required=False, trim_whitespace=False)
+    bio = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        schema={"maxLength": BIO_MAX_LENGTH},
+        help_text=f"Up to {BIO_MAX_LENGTH:,} characters.",
+    )
+    image = StrictCharField(
+        required=False,
+        allow_blank=True,
+        help_text="An https:// URL, a URL from POST /api/v1/media, or empty for none.",
+    )
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
+    new_password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
 
 
 class AuthorSerializer(serializers.ModelSerializer):

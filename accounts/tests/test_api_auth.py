@@ -19,7 +19,7 @@ REFRESH = "/api/v1/user/refresh"
 SIGNOUT = "/api/v1/user/signout"
 ME = "/api/v1/user/me"
 GOOD_PASSWORD = "a-long-unusual-passphrase"
-USER_KEYS = {"id", "email", "username", "name"}
+USER_KEYS = {"id", "email", "username", "name", "bio", "image"}
 
 
 def bearer(token: str) -> APIClient:
@@ -48,6 +48,8 @@ def test_sign_up_returns_working_tokens_and_the_user(api_client):
         "email": "ada@example.com",
         "username": "ada",
         "name": "Ada",
+        "bio": "",
+        "image": "",
     }
     assert User.objects.get(email="ada@example.com").password.startswith("argon2$")
 
@@ -119,22 +121,37 @@ def test_sign_up_requires_email_and_password(api_client):
 def test_sign_in_returns_tokens_and_the_user(api_client, user):
     body = sign_in(api_client, user)
     assert set(body) == {"jwt", "refresh", "user"}
-    assert body["user"] == {"id": user.pk, "email": user.email, "username": user.username, "name": user.name}
+    assert body["user"] == {
+        "id": user.pk,
+        "email": user.email,
+        "username": user.username,
+        "name": user.name,
+        "bio": user.bio,
+        "image": user.image,
+    }
     assert bearer(body["jwt"]).get(ME).json()["id"] == user.pk
 
 
-def test_sign_in_gives_one_401_for_unknown_email_wrong_password_and_suspended_account(api_client, user):
+def test_sign_in_gives_one_401_for_unknown_email_and_wrong_password(api_client, user):
     suspended = UserFactory()
     suspend_users(users=[suspended])
     attempts = [
         {"email": "nobody@example.com", "password": PASSWORD},
         {"email": user.email, "password": "not-the-password"},
-        {"email": suspended.email, "password": PASSWORD},
+        {"email": suspended.email, "password": "not-the-password"},  # reveals nothing
     ]
     responses = [api_client.post(SIGNIN, attempt, format="json") for attempt in attempts]
     assert [r.status_code for r in responses] == [401, 401, 401]
     assert all(r.json() == {"error": "Incorrect email or password."} for r in responses)
     assert all(r["WWW-Authenticate"].startswith("Bearer") for r in responses)
+
+
+def test_a_suspended_member_with_the_right_password_is_told_the_account_is_suspended(api_client):
+    suspended = UserFactory()
+    suspend_users(users=[suspended])
+    response = api_client.post(SIGNIN, {"email": suspended.email, "password": PASSWORD}, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"].startswith("This account is suspended.")
 
 
 def test_sign_in_email_is_case_insensitive(api_client, user):

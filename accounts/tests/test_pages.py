@@ -142,12 +142,14 @@ def test_wrong_credentials_get_one_message_whatever_was_wrong(client, user):
         assert signed_in_user_id(client) is None
 
 
-def test_a_suspended_user_cannot_sign_in(client, user):
+def test_a_suspended_user_is_told_so_but_only_with_the_right_password(client, user):
     user.is_active = False
     user.save()
     response = client.post("/signin/", {"email": user.email, "password": PASSWORD})
-    assert WRONG_CREDENTIALS in text_of(response)
+    assert "This account is suspended." in text_of(response)
     assert signed_in_user_id(client) is None
+    wrong = client.post("/signin/", {"email": user.email, "password": "not-the-password"})
+    assert WRONG_CREDENTIALS in text_of(wrong) and "suspended" not in text_of(wrong)
 
 
 @override_settings(QUILL_AUTH_RATE="3/minute")

@@ -7,7 +7,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts import services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD
-from blog_project.exceptions import Conflict
+from blog_project.exceptions import Conflict, Suspended
 
 pytestmark = pytest.mark.django_db
 GOOD_PASSWORD = "a-long-unusual-passphrase"
@@ -75,4 +75,6 @@ def test_suspending_a_user_blocks_sign_in_and_revokes_refresh_tokens(user):
     outstanding = OutstandingToken.objects.filter(user=user)
     assert outstanding.count() == 2
     assert BlacklistedToken.objects.filter(token__in=outstanding).count() == 2
-    assert services.sign_in(ip=IP, email=user.email, password=PASSWORD) is None
+    with pytest.raises(Suspended):
+        services.sign_in(ip=IP, email=user.email, password=PASSWORD)
+    assert services.sign_in(ip=IP, email=user.email, password="a-wrong-guess") is None

@@ -2,12 +2,18 @@
 
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.tokens import Token
+
+from accounts.models import User
+from accounts.services import ensure_current_credentials
+from blog_project.exceptions import InvalidToken
 
 
 class JWTSchemeAuthentication(JWTAuthentication):
@@ -34,6 +40,17 @@ class JWTSchemeAuthentication(JWTAuthentication):
                 code="bad_authorization_header",
             )
         return parts[1]
+
+    # simplejwt types the return as an unbound TypeVar, which no override can match.
+    def get_user(self, validated_token: Token) -> AbstractBaseUser:  # type: ignore[override]
+        user = super().get_user(validated_token)
+        assert isinstance(user, User)  # the project's user model
+        try:
+            # A token from before a password change or "sign out everywhere" is refused.
+            ensure_current_credentials(user=user, claims=validated_token.payload)
+        except InvalidToken as refusal:
+            raise AuthenticationFailed(refusal.message, code=refusal.code) from refusal
+        return user
 
 
 class JWTSchemeExtension(OpenApiAuthenticationExtension):

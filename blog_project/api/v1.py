@@ -133,8 +133,12 @@ def _as_api_exception(exc: Exception) -> Exception:
         )
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
+    if isinstance(exc, core.TooLarge):
+        return PayloadTooLarge(exc.message)
     if isinstance(exc, core.NotFound):
         return exceptions.NotFound(exc.message)
+    if isinstance(exc, core.Suspended):  # sign-in refused: 401, as for wrong credentials
+        return exceptions.AuthenticationFailed(exc.message)
     if isinstance(exc, core.NotAllowed):
         return exceptions.PermissionDenied(exc.message)
     if isinstance(exc, core.Conflict):

@@ -15,7 +15,8 @@ ROUTES = {
     "/api/v1/user/signin": {"post"},
     "/api/v1/user/refresh": {"post"},
     "/api/v1/user/signout": {"post"},
-    "/api/v1/user/me": {"get"},
+    "/api/v1/user/me": {"get", "patch"},
+    "/api/v1/user/password": {"post"},
     "/api/v1/blog": {"post", "put"},
     "/api/v1/blog/bulk": {"get"},
     "/api/v1/blog/{id}": {"get", "put", "patch", "delete"},
@@ -97,7 +98,8 @@ def test_response_shapes_match_the_contract(schema):
 
     assert properties("/api/v1/user/signup", "post", "201") == {"jwt", "refresh", "user"}
     assert properties("/api/v1/user/refresh", "post", "200") == {"jwt", "refresh"}
-    assert properties("/api/v1/user/me", "get", "200") == {"id", "email", "username", "name"}
+    assert properties("/api/v1/user/me", "get", "200") == {"id", "email", "username", "name", "bio", "image"}
+    assert properties("/api/v1/user/password", "post", "200") == {"jwt", "refresh"}
     assert properties("/api/v1/blog", "post", "201") == {"id", "post"}
     assert properties("/api/v1/blog", "put", "200") == {"id", "post", "updated"}
     assert properties("/api/v1/blog/bulk", "get", "200") == {"posts", "count", "next", "previous"}
