@@ -9,11 +9,11 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, SetPasswordForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
 from accounts import services
-from accounts.models import User
+from accounts.models import BIO_MAX_LENGTH, User
 from blog_project.exceptions import RateLimited, Suspended
 from blog_project.faces import client_ip
 
@@ -31,6 +31,9 @@ def _min_password_length() -> int:
         if isinstance(validator, password_validation.MinimumLengthValidator)
     ]
     return max(lengths, default=1)
+
+
+PASSWORD_HELP = f"At least {_min_password_length()} characters; not a common password, not only digits."
 
 
 class PageForm(forms.Form):
@@ -65,9 +68,79 @@ class SignUpForm(PageForm):
     )
     password = forms.CharField(
         strip=False,
-        help_text=f"At least {_min_password_length()} characters; not a common password, not only digits.",
+        help_text=PASSWORD_HELP,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+
+class ProfileForm(PageForm):
+    name = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    username = forms.CharField(
+        help_text="Your public handle, as in /@handle/. Letters, digits and underscores.",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname", "autocapitalize": "none"}),
+    )
+    bio = forms.CharField(
+        required=False,
+        strip=False,
+        help_text=f"A few words about you, shown on your author page (up to {BIO_MAX_LENGTH:,} characters).",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    @classmethod
+    def for_user(cls, user: User) -> "ProfileForm":
+        return cls(initial={"name": user.name, "username": user.username, "bio": user.bio})
+
+
+class AvatarForm(PageForm):
+    avatar = forms.ImageField(
+        label="New picture",
+        required=False,
+        help_text="A JPEG, PNG, WebP or GIF image; it is cropped to a square.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+    )
+    remove = forms.BooleanField(label="Remove my picture", required=False)
+
+
+class EmailForm(PageForm):
+    email = forms.CharField(label="New email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class PasswordChangeForm(PageForm):
+    current_password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password = forms.CharField(
+        strip=False,
+        help_text=PASSWORD_HELP,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class DeleteAccountForm(PageForm):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label="I understand: my account, my stories and my pictures are deleted for good.",
+        error_messages={"required": "Tick the box to confirm."},
+    )
+
+
+class ResetPasswordForm(SetPasswordForm):
+    """Sets the new password from a reset link through accounts.services, which also ends
+    every session and token the account had."""
+
+    def save(self, commit: bool = True) -> User:
+        assert isinstance(self.user, User)
+        services.reset_password(user=self.user, new_password=self.cleaned_data["new_password1"])
+        return self.user
 
 
 class UserCreationForm(AdminUserCreationForm):

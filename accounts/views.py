@@ -1,17 +1,39 @@
-"""Sign-up, sign-in and sign-out pages."""
+"""Account pages: sign-up, sign-in and sign-out, settings, and password reset."""
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
 
-from accounts import services
-from accounts.forms import SignInForm, SignUpForm, too_many_attempts
+from accounts import services, uploads
+from accounts.forms import (
+    AvatarForm,
+    DeleteAccountForm,
+    EmailForm,
+    PasswordChangeForm,
+    ProfileForm,
+    ResetPasswordForm,
+    SignInForm,
+    SignUpForm,
+    too_many_attempts,
+)
 from accounts.models import User
-from blog_project.exceptions import Conflict, RateLimited, Suspended
+from accounts.ratelimit import count_auth_attempt
+from accounts.selectors import signed_in_user
+from blog_project.exceptions import Conflict, RateLimited, Suspended, TooLarge
 from blog_project.faces import client_ip, error_response
+from blog_project.middleware import allow_body_size
+from posts.export import export_archive
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -92,3 +114,210 @@ def signout(request: HttpRequest) -> HttpResponse:
         return response
     logout(request)
     return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+# --- Settings: one page, one form per action, each posting to its own address --------------
+
+SETTINGS_TEMPLATE = "accounts/settings.html"
+
+
+def _settings_page(request: HttpRequest, user: User, status: int = 200, **bound: Form) -> HttpResponse:
+    """The settings page, with any form that was just sent shown as sent (with its errors)."""
+    context: dict[str, object] = {
+        "profile_form": ProfileForm.for_user(user),
+        "avatar_form": AvatarForm(),
+        "email_form": EmailForm(),
+        "password_form": PasswordChangeForm(),
+        "delete_form": DeleteAccountForm(),
+        **bound,
+    }
+    return render(request, SETTINGS_TEMPLATE, context, status=status)
+
+
+def _refused(form: Form, error: ValidationError | Conflict) -> None:
+    """Puts a refusal of accounts.services on the fields it names."""
+    if isinstance(error, Conflict):
+        for field, message in error.errors.items():
+            form.add_error(field, message)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    return _settings_page(request, signed_in_user(request.user))
+
+
+@login_required
+@require_POST
+def settings_profile(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request.user)
+    form = ProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_profile(user=user, **form.cleaned_data)
+        except (ValidationError, Conflict) as error:
+            _refused(form, error)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("accounts:settings")
+    user.refresh_from_db()  # the page shows what is stored beside what was sent
+    return _settings_page(request, user, status=400, profile_form=form)
+
+
+@allow_body_size(uploads.MiB * settings.QUILL_UPLOAD_MAX_MB)
+@login_required
+@require_POST
+def settings_avatar(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request.user)
+    form = AvatarForm(request.POST, request.FILES)
+    if form.is_valid():
+        avatar = form.cleaned_data["avatar"]
+        try:
+            if avatar:
+                uploads.store_avatar(user=user, file=avatar)
+                message = "Picture saved."
+            elif form.cleaned_data["remove"]:
+                uploads.remove_avatar(user=user)
+                message = "Picture removed: your initial shows instead."
+            else:
+                form.add_error("avatar", "Choose a picture, or tick the box to remove yours.")
+        except ValidationError as error:
+            form.add_error("avatar", error.messages)
+        except TooLarge as refusal:
+            form.add_error("avatar", refusal.message)
+        if form.is_valid():
+            messages.success(request, message)
+            return redirect("accounts:settings")
+    return _settings_page(request, user, status=400, avatar_form=form)
+
+
+@login_required
+@require_POST
+def settings_email(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request.user)
+    form = EmailForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_email(user=user, **form.cleaned_data)
+        except (ValidationError, Conflict) as error:
+            _refused(form, error)
+        else:
+            messages.success(request, f"Your email is now {user.email}. Use it to sign in.")
+            return redirect("accounts:settings")
+    return _settings_page(request, user, status=400, email_form=form)
+
+
+@login_required
+@require_POST
+def settings_password(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request.user)
+    form = PasswordChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_password(user=user, ip=client_ip(request), **form.cleaned_data)
+        except RateLimited as refusal:
+            form.add_error(None, too_many_attempts(refusal))
+        except ValidationError as error:
+            _refused(form, error)
+        else:
+            update_session_auth_hash(request, user)  # this browser stays signed in
+            messages.success(request, "Password changed. Every other device and app is signed out.")
+            return redirect("accounts:settings")
+    return _settings_page(request, user, status=400, password_form=form)
+
+
+@login_required
+@require_POST
+def settings_sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request.user)
+    services.sign_out_everywhere(user=user)
+    update_session_auth_hash(request, user)
+    messages.success(request, "Signed out everywhere else: other browsers and apps must sign in again.")
+    return redirect("accounts:settings")
+
+
+@login_required
+@require_safe
+def settings_export(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request.user)
+    response = HttpResponse(export_archive(user=user), content_type="application/zip")
+    filename = f"quill-{user.username}-{timezone.now():%Y-%m-%d}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_POST
+def settings_delete(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request.user)
+    form = DeleteAccountForm(request.POST)
+    if form.is_valid():
+        try:
+            services.delete_account(user=user, password=form.cleaned_data["password"])
+        except ValidationError as error:
+            _refused(form, error)
+        else:
+            logout(request)
+            messages.success(request, "Your account, your stories and your pictures are deleted. Goodbye.")
+            return redirect(settings.LOGOUT_REDIRECT_URL)
+    return _settings_page(request, user, status=400, delete_form=form)
+
+
+# --- Password reset: Django's views, rate limited, ending every session on success ----------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        try:
+            count_auth_attempt(ip=client_ip(self.request), email=form.cleaned_data["email"])
+        except RateLimited as refusal:
+            form.add_error(None, too_many_attempts(refusal))
+            response = self.form_invalid(form)
+            response.status_code = 429
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
+        # The same answer whether or not an account has this email.
+        return super().form_valid(form)
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_sent.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = ResetPasswordForm
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+@allow_body_size(uploads.MiB * settings.QUILL_UPLOAD_MAX_MB)
+def upload_image(request: HttpRequest) -> HttpResponse:
+    """POST /media/upload/ with an image in `file` (the editor's image button, by fetch with the
+    CSRF token): JSON {"url", "width", "height", "size"}, or {"error"} with its status."""
+    if request.method != "POST":
+        response = JsonResponse({"error": "Upload images with POST."}, status=405)
+        response["Allow"] = "POST"
+        return response
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Sign in to upload images."}, status=401)
+    file = request.FILES.get("file")
+    if file is None:
+        return JsonResponse({"error": "Choose an image to upload."}, status=400)
+    try:
+        upload = uploads.store_image(owner=signed_in_user(request.user), file=file)
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages), "details": error.message_dict}, status=400)
+    except TooLarge as refusal:
+        return JsonResponse({"error": refusal.message}, status=413)
+    body = {"url": uploads.media_url(upload), "width": upload.width, "height": upload.height}
+    return JsonResponse({**body, "size": upload.size}, status=201)

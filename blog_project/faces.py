@@ -16,7 +16,15 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.urls import URLResolver, get_resolver, include, path
 
-from blog_project.exceptions import Conflict, InvalidToken, NotAllowed, NotFound, QuillError, RateLimited
+from blog_project.exceptions import (
+    Conflict,
+    InvalidToken,
+    NotAllowed,
+    NotFound,
+    QuillError,
+    RateLimited,
+    TooLarge,
+)
 
 TITLES = {
     400: "Bad request",
@@ -45,6 +53,7 @@ STATUS_OF: Mapping[type[QuillError], int] = {
     Conflict: 409,
     InvalidToken: 401,
     RateLimited: 429,
+    TooLarge: 413,
 }
 
 ErrorRenderer = Callable[[HttpRequest | None, int, str], HttpResponse]

@@ -4,10 +4,12 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
@@ -15,6 +17,7 @@ from blog_project.exceptions import QuillError
 from blog_project.faces import error_response, face_for
 
 request_logger = logging.getLogger("quill.request")
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def signed_in_user(request: HttpRequest) -> AbstractBaseUser | None:
@@ -87,8 +90,31 @@ class SecurityHeadersMiddleware:
         return response
 
 
+def allow_body_size(limit: int) -> Callable[[View], View]:
+    """Lets a function view take request bodies of up to `limit` bytes (BodySizeLimitMiddleware).
+    A class view sets a `max_body_size` attribute instead."""
+
+    def mark(view: View) -> View:
+        view.max_body_size = limit  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def _body_limit(request: HttpRequest) -> int:
+    """The largest body the view at the request's path takes: its `max_body_size` (on the
+    function, or on the class of a class-based view), or DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    try:
+        view = resolve(request.path_info, getattr(request, "urlconf", None)).func
+    except Resolver404:
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = getattr(view, "max_body_size", None) or getattr(getattr(view, "cls", None), "max_body_size", None)
+    return int(limit or settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
 class BodySizeLimitMiddleware:
-    """Answers 413 before reading a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    """Answers 413 before reading a body larger than its view takes (DATA_UPLOAD_MAX_MEMORY_SIZE
+    unless the view says more, as the image upload does)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -98,9 +124,8 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return error_response(request, 400, "The Content-Length header is not a number.")
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            limit_kib = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
-            return error_response(request, 413, f"The request body is larger than {limit_kib} KiB.")
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE and length > (limit := _body_limit(request)):
+            return error_response(request, 413, f"The request body is larger than {limit // 1024} KiB.")
         return self.get_response(request)
 
 

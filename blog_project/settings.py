@@ -6,9 +6,12 @@ See the configuration table in README.md for what each variable does.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from blog_project.storage_url import storage_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -156,11 +159,52 @@ LOGOUT_REDIRECT_URL = "posts:home"
 # Sign-in and sign-up attempts allowed per client IP and per account (DRF rate syntax).
 QUILL_AUTH_RATE = os.environ.get("QUILL_AUTH_RATE", "10/minute")
 
+# --- Email ------------------------------------------------------------------------------------
+# EMAIL_URL: empty prints emails on the console (`make run` shows the reset link there);
+# smtp://user:password@host:587 sends through SMTP with STARTTLS, smtps://...:465 over TLS.
+EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Quill <noreply@localhost>")
+if EMAIL_URL:
+    _email = urlsplit(EMAIL_URL)
+    if _email.scheme not in ("smtp", "smtps"):
+        raise ImproperlyConfigured("EMAIL_URL must start with smtp:// or smtps://.")
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _email.hostname or "localhost"
+    EMAIL_PORT = _email.port or (465 if _email.scheme == "smtps" else 587)
+    EMAIL_HOST_USER = unquote(_email.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_email.password or "")
+    EMAIL_USE_SSL = _email.scheme == "smtps"
+    EMAIL_USE_TLS = _email.scheme == "smtp" and EMAIL_PORT != 25
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# A password reset link works once (Django's tokens) and for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600)
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- Media (uploaded images) -----------------------------------------------------------------
+# Local files under MEDIA_ROOT by default (Quill serves /media/ itself; nginx does in the full
+# stack), or an S3-compatible object store when MEDIA_STORAGE_URL says so (README,
+# Configuration; the format is parsed by blog_project.storage_url).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", "").strip() or BASE_DIR / "var" / "media")
+MEDIA_URL = "/media/"
+MEDIA_STORAGE_URL = os.environ.get("MEDIA_STORAGE_URL", "").strip()
+MEDIA_STORAGE = (
+    storage_from_url(MEDIA_STORAGE_URL)
+    if MEDIA_STORAGE_URL
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
+# Each member's uploads may take this many MiB in all; one image at most QUILL_UPLOAD_MAX_MB
+# (the request body of an upload too) and QUILL_UPLOAD_MAX_PIXELS (checked from the header,
+# before decoding: Pillow's own MAX_IMAGE_PIXELS only warns, and refuses at twice as many).
+QUILL_UPLOAD_QUOTA_MB = env_int("QUILL_UPLOAD_QUOTA_MB", 200)
+QUILL_UPLOAD_MAX_MB = 10
+QUILL_UPLOAD_MAX_PIXELS = 40_000_000
 
 # --- Static files (whitenoise serves them from gunicorn) -----------------------------------
 STATIC_URL = "static/"
@@ -168,7 +212,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even before collectstatic
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

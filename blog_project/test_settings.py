@@ -4,6 +4,11 @@ Processes that tests start themselves (`manage.py check --deploy`, the stack's g
 get DJANGO_SETTINGS_MODULE=blog_project.settings, so they check the real configuration.
 """
 
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
 from blog_project.settings import *  # noqa: F403
 from blog_project.settings import PASSWORD_HASHERS, STORAGES
 
@@ -17,3 +22,7 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Images that tests upload land in a throwaway folder, never in var/media.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="quill-test-media-"))
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)

@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.api import v1 as accounts_v1
+from blog_project import media
 from blog_project.api import v1
 from blog_project.faces import mount
 from blog_project.health import favicon, livez, readyz
@@ -30,6 +32,7 @@ api_docs = [
 api_v1 = [
     path("", v1.RootView.as_view(), name="api-v1-root"),
     path("user/", include("accounts.api.v1")),
+    path("media", include(accounts_v1.media_urlpatterns)),
     path("", include("posts.api.v1")),
 ]
 
@@ -41,6 +44,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     mount("api/v1/", v1.FACE, api_v1),
     mount("api/", v1.FACE, api_docs),
+    *media.urlpatterns(),  # uploaded images: /media/<name>
     path("", include("accounts.urls")),
     path("", include("posts.urls")),
 ]

@@ -2,17 +2,21 @@
 
 from dataclasses import asdict
 
+from django.conf import settings
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import services
+from accounts import services, uploads
 from accounts.api.v1_serializers import (
     AuthResultSerializer,
+    MediaSerializer,
+    MediaUploadSerializer,
     PasswordChangeSerializer,
     ProfileUpdateSerializer,
     RefreshTokenSerializer,
@@ -23,7 +27,7 @@ from accounts.api.v1_serializers import (
 )
 from accounts.models import User
 from accounts.selectors import signed_in_user
-from blog_project.api.v1 import V1APIView, error_responses
+from blog_project.api.v1 import ErrorSerializer, V1APIView, error_responses
 from blog_project.faces import client_ip
 
 SIGN_IN_FAILED = "Incorrect email or password."
@@ -184,6 +188,50 @@ class PasswordView(UserAPIView):
         )
         return Response(TokenPairSerializer(tokens).data)
 
+
+class MediaView(UserAPIView):
+    """Upload an image (multipart, field `file`): JPEG, PNG, WebP or GIF, at most 10 MiB and 40
+    megapixels. It is re-encoded without its metadata and stored under a random name."""
+
+    name = "Upload an image"
+    openapi_tag = "media"
+    permission_classes = (IsAuthenticated,)
+    parser_classes = (MultiPartParser,)
+    request_serializers = {"POST": MediaUploadSerializer}
+    max_body_size = uploads.MiB * settings.QUILL_UPLOAD_MAX_MB  # BodySizeLimitMiddleware
+
+    @extend_schema(
+        operation_id="media_upload",
+        summary="Upload an image",
+        description="Send `multipart/form-data` with the image in `file`. Pillow decodes it and writes "
+        "it anew (EXIF and other metadata dropped, turned upright); anything that is not a JPEG, PNG, WebP "
+        "or GIF image is refused. Uploads count against the member's quota (200 MiB by default).",
+        request={"multipart/form-data": MediaUploadSerializer},
+        responses={
+            201: MediaSerializer,
+            413: OpenApiResponse(
+                ErrorSerializer,
+                description="The body or the image is larger than 10 MiB, or it would pass the upload quota.",
+            ),
+            415: OpenApiResponse(ErrorSerializer, description="The body is not `multipart/form-data`."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        file = request.FILES.get("file")
+        if file is None:
+            raise ValidationError({"file": ["Choose an image to upload."]})
+        upload = uploads.store_image(owner=signed_in_user(request.user), file=file)
+        body = {
+            "url": request.build_absolute_uri(uploads.media_url(upload)),
+            "width": upload.width,
+            "height": upload.height,
+            "size": upload.size,
+        }
+        return Response(MediaSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+# Mounted at /api/v1/media (blog_project.urls).
+media_urlpatterns = [path("", MediaView.as_view(), name="api-media")]
 
 # Mounted at /api/v1/user/; no trailing slashes, as in the original app's routes.
 urlpatterns = [

@@ -73,3 +73,16 @@ class TokenPairSerializer(serializers.Serializer):
 # A token pair and its user: {"access", "refresh", "user"} in, v1's names out.
 class AuthResultSerializer(TokenPairSerializer):
     user = UserSerializer()
+
+
+class MediaUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A JPEG, PNG, WebP or GIF image: at most 10 MiB and 40 megapixels."
+    )
+
+
+class MediaSerializer(serializers.Serializer):
+    url = serializers.CharField(help_text="Where the image is served; lasting, to put in a story or profile.")
+    width = serializers.IntegerField(help_text="Pixels, after turning the image upright.")
+    height = serializers.IntegerField()
+    size = serializers.IntegerField(help_text="Bytes stored (the re-encoded image).")

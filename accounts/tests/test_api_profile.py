@@ -73,7 +73,7 @@ def test_a_taken_username_is_a_409_and_ones_own_in_another_case_is_fine(user, ot
 
 def test_a_password_change_ends_every_earlier_token_and_session_at_once(user):
     client, old = signed_in(user)
-    other_device, other = signed_in(user)
+    _, other = signed_in(user)
     browser = Client()
     browser.force_login(user)
     assert browser.get(ME).status_code == 200

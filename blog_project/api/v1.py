@@ -236,6 +236,7 @@ class RootView(V1APIView):
                     "published": link("api-posts-bulk"),
                     "story": link("api-post", "{id}").replace("%7B", "{").replace("%7D", "}"),
                 },
+                "media": {"upload": link("api-media")},
                 "docs": link("api-docs"),
                 "schema": link("api-schema"),
             }
