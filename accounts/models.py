@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -130,3 +131,22 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return self.file
+
+
+class Follow(models.Model):
+    """`follower` reads `followed`'s new stories in their feed."""
+
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_links")
+    followed = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followed"], name="follow_once"),
+            models.CheckConstraint(condition=~Q(follower=F("followed")), name="follow_not_self"),
+        ]
+        # "Who follows X" (follower counts) reads by followed; the unique index serves the feed.
+        indexes = [models.Index(fields=["followed", "follower"], name="follow_followed_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} follows {self.followed_id}"

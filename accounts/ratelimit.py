@@ -55,6 +55,24 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def count_attempt(*, scope: str, ident: str, rate: str) -> None:
+    """Counts one attempt at `scope` by `ident` (a member's id, say) against `rate`.
+
+    Raises RateLimited when over the rate. Fails open when the shared cache is down: only
+    sign-in and sign-up fail closed.
+    """
+    limit, period = parse_rate(rate)
+    try:
+        wait = _count(f"{scope}:{_digest(ident)}", limit, period)
+    except RedisError as exc:
+        logger.warning(
+            "attempts cannot be counted: letting them through", extra={"scope": scope, "error": str(exc)}
+        )
+        return
+    if wait is not None:
+        raise RateLimited(retry_after=wait)
+
+
 def count_auth_attempt(*, ip: str, email: str) -> None:
     """Counts one sign-in or sign-up attempt from `ip` for the account `email`.
 

@@ -1,8 +1,10 @@
 """Account reads shared by the faces."""
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from accounts.models import User
+from accounts.models import Follow, User
 from blog_project.exceptions import NotAllowed, NotFound
 
 
@@ -20,3 +22,24 @@ def signed_in_user(user: User | AnonymousUser) -> User:
     if not isinstance(user, User):
         raise NotAllowed("Sign in first.")
     return user
+
+
+def get_profile(*, username: str, viewer: User | AnonymousUser | None) -> User:
+    """An active member with `follower_count` and whether the viewer follows them
+    (`followed_by_viewer`), in one query."""
+    followers = Follow.objects.filter(followed=OuterRef("pk")).order_by().values("followed")
+    users = User.objects.filter(username__iexact=username, is_active=True).annotate(
+        follower_count=Coalesce(
+            Subquery(followers.annotate(n=Count("*")).values("n")), 0, output_field=IntegerField()
+        )
+    )
+    if isinstance(viewer, User):
+        users = users.annotate(
+            followed_by_viewer=Exists(Follow.objects.filter(follower=viewer, followed=OuterRef("pk")))
+        )
+    else:
+        users = users.annotate(followed_by_viewer=Value(False, output_field=BooleanField()))
+    try:
+        return users.get()
+    except User.DoesNotExist:
+        raise NotFound("No such author.") from None

@@ -19,6 +19,7 @@ from accounts.models import (
     BIO_MAX_LENGTH,
     IMAGE_URL_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
+    Follow,
     User,
     username_validator,
 )
@@ -355,3 +356,19 @@ def delete_account(*, user: User, password: str) -> None:
         raise ValidationError({"password": [WRONG_PASSWORD]})
     revoke_all_tokens(user=user)
     user.delete()
+
+
+# --- Follows -------------------------------------------------------------------------------
+
+CANNOT_FOLLOW_SELF = "You cannot follow yourself."
+
+
+def follow(*, follower: User, followed: User) -> None:
+    """`follower` sees `followed`'s new stories in their feed (following twice changes nothing)."""
+    if follower.pk == followed.pk:
+        raise ValidationError({"username": [CANNOT_FOLLOW_SELF]})
+    Follow.objects.get_or_create(follower=follower, followed=followed)
+
+
+def unfollow(*, follower: User, followed: User) -> None:
+    Follow.objects.filter(follower=follower, followed=followed).delete()

@@ -158,6 +158,8 @@ LOGIN_REDIRECT_URL = "posts:home"
 LOGOUT_REDIRECT_URL = "posts:home"
 # Sign-in and sign-up attempts allowed per client IP and per account (DRF rate syntax).
 QUILL_AUTH_RATE = os.environ.get("QUILL_AUTH_RATE", "10/minute")
+# Responses a member may post (DRF rate syntax), counted like the auth rate.
+QUILL_COMMENT_RATE = os.environ.get("QUILL_COMMENT_RATE", "10/minute")
 
 # --- Email ------------------------------------------------------------------------------------
 # EMAIL_URL: empty prints emails on the console (`make run` shows the reset link there);

@@ -10,6 +10,8 @@ TITLE_MAX_LENGTH = 200
 CONTENT_MAX_LENGTH = 100_000
 TAG_MAX_LENGTH = 32
 MAX_TAGS = 5
+DESCRIPTION_MAX_LENGTH = 300
+COMMENT_MAX_LENGTH = 5000
 
 
 def normalize_tag(raw: str) -> str:
@@ -44,6 +46,11 @@ class Post(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    description = models.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        blank=True,
+        help_text="The author's own summary; the excerpt is derived from the text when blank.",
+    )
     # Set once from the first title and never changed, so links keep working after edits.
     slug = models.SlugField(max_length=120, unique=True, editable=False)
     content = models.TextField(blank=True, max_length=CONTENT_MAX_LENGTH, help_text="Markdown source.")
@@ -102,3 +109,36 @@ class CreateRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_id}:{self.key}"
+
+
+class Comment(models.Model):
+    """A member's response to a published story: plain text (paragraphs and links shown)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    body = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["post", "created_at"], name="comment_post_oldest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.author_id} on {self.post_id}"
+
+
+class Clap(models.Model):
+    """One member's applause for a story (the RealWorld API calls it a favorite)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="claps")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claps")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "member"], name="clap_once")]
+        # "Stories a member clapped for" (?favorited=); the unique index serves per-story counts.
+        indexes = [models.Index(fields=["member", "post"], name="clap_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} claps for {self.post_id}"

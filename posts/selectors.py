@@ -3,11 +3,12 @@
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from accounts.models import User
+from accounts.models import Follow, User
 from blog_project.exceptions import NotFound
-from posts.models import Post, normalize_tag
+from posts.models import Clap, Comment, Post, Tag, normalize_tag
 from posts.search import clean_query, filter_by_search
 
 STORY_NOT_FOUND = "No such story."
@@ -18,15 +19,48 @@ def _with_relations(queryset: QuerySet[Post]) -> QuerySet[Post]:
     return queryset.select_related("author").prefetch_related("tags")
 
 
+Viewer = User | AnonymousUser | None
+
+
+def _count_of(model: type[Clap] | type[Comment]) -> Coalesce:
+    per_post = model.objects.filter(post=OuterRef("pk")).order_by().values("post")
+    return Coalesce(Subquery(per_post.annotate(n=Count("*")).values("n")), 0, output_field=IntegerField())
+
+
+def _signed_in(viewer: Viewer) -> User | None:
+    return viewer if isinstance(viewer, User) else None
+
+
+def with_social(posts: QuerySet[Post], *, viewer: Viewer) -> QuerySet[Post]:
+    """Adds to each story `clap_count`, `comment_count`, and for the viewer `clapped` and
+    `author_followed`: subqueries in the same query, so a page costs the same whatever its size."""
+    posts = posts.annotate(clap_count=_count_of(Clap), comment_count=_count_of(Comment))
+    member = _signed_in(viewer)
+    if member is None:
+        no = Value(False, output_field=BooleanField())
+        return posts.annotate(clapped=no, author_followed=no)
+    return posts.annotate(
+        clapped=Exists(Clap.objects.filter(post=OuterRef("pk"), member=member)),
+        author_followed=Exists(Follow.objects.filter(follower=member, followed=OuterRef("author_id"))),
+    )
+
+
 def published_posts(
-    *, author: str | None = None, tag: str | None = None, query: str | None = None
+    *,
+    author: str | None = None,
+    tag: str | None = None,
+    query: str | None = None,
+    clapped_by: str | None = None,
 ) -> QuerySet[Post]:
-    """Published stories, newest first, optionally by author username, tag and search text."""
+    """Published stories, newest first, optionally by author username, tag, search text and
+    the username of a member who clapped for them."""
     posts: QuerySet[Post] = Post.objects.published()
     if author:
         posts = posts.filter(author__username__iexact=author)
     if tag:
         posts = posts.filter(tags__name=normalize_tag(tag))
+    if clapped_by:
+        posts = posts.filter(claps__member__username__iexact=clapped_by)
     query = clean_query(query)
     posts = filter_by_search(posts, query) if query else posts.order_by("-published_at", "-created_at")
     return _with_relations(posts)
@@ -35,6 +69,37 @@ def published_posts(
 def sitemap_stories() -> QuerySet[Post]:
     """Published stories with just what a sitemap entry needs: no authors, no tags."""
     return Post.objects.published().order_by("-published_at").only("slug", "updated_at")
+
+
+def feed_posts(*, viewer: User) -> QuerySet[Post]:
+    """Published stories by the authors the viewer follows, newest first."""
+    followed = Follow.objects.filter(follower=viewer).values("followed")
+    posts = Post.objects.published().filter(author__in=followed).order_by("-published_at", "-created_at")
+    return _with_relations(posts)
+
+
+def comments_of(*, post: Post, viewer: Viewer) -> QuerySet[Comment]:
+    """A story's responses, oldest first, each with `author_followed` for the viewer."""
+    comments = Comment.objects.filter(post=post).select_related("author", "post").order_by("created_at", "id")
+    member = _signed_in(viewer)
+    if member is None:
+        return comments.annotate(author_followed=Value(False, output_field=BooleanField()))
+    return comments.annotate(
+        author_followed=Exists(Follow.objects.filter(follower=member, followed=OuterRef("author_id")))
+    )
+
+
+def get_comment(*, post: Post, comment_id: str | int, viewer: Viewer) -> Comment:
+    try:
+        return comments_of(post=post, viewer=viewer).get(pk=int(comment_id))
+    except (Comment.DoesNotExist, ValueError, OverflowError):
+        raise NotFound("No such response.") from None
+
+
+def tags_in_use() -> list[str]:
+    """Tags of published stories, the most used first."""
+    tags = Tag.objects.filter(posts__status=Post.Status.PUBLISHED).annotate(uses=Count("posts"))
+    return list(tags.order_by("-uses", "name").values_list("name", flat=True))
 
 
 def stories_of(*, user: User) -> QuerySet[Post]:
@@ -62,8 +127,12 @@ def get_post_by_id(*, post_id: str | UUID, user: User | AnonymousUser | None) ->
         raise NotFound(STORY_NOT_FOUND) from None
 
 
-def get_post_by_slug(*, slug: str, user: User | AnonymousUser | None) -> Post:
+def get_post_by_slug(*, slug: str, user: User | AnonymousUser | None, social: bool = False) -> Post:
+    """A story the user may read (`social`: with with_social's counts and flags for them)."""
+    posts = _visible_to(user)
+    if social:
+        posts = with_social(posts, viewer=user)
     try:
-        return _visible_to(user).get(slug=slug)
+        return posts.get(slug=slug)
     except Post.DoesNotExist:
         raise NotFound(STORY_NOT_FOUND) from None

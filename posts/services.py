@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,13 +14,18 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from blog_project.exceptions import Conflict, NotAllowed
+from accounts.ratelimit import count_attempt
+from blog_project.exceptions import Conflict, NotAllowed, NotFound
 from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes
 from posts.models import (
+    COMMENT_MAX_LENGTH,
     CONTENT_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
     MAX_TAGS,
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    Clap,
+    Comment,
     CreateRequest,
     Post,
     Tag,
@@ -58,8 +64,13 @@ def clean_tags(raw_tags: Iterable[str]) -> list[str]:
     return tags
 
 
-def _validate_text(title: str | None, content: str | None) -> None:
+def _validate_text(title: str | None, content: str | None, description: str | None = None) -> None:
     errors: dict[str, list[str]] = {}
+    if description is not None:
+        if problem := _text_problem(description):
+            errors["description"] = [problem]
+        elif len(description.strip()) > DESCRIPTION_MAX_LENGTH:
+            errors["description"] = [f"Keep the summary to {DESCRIPTION_MAX_LENGTH} characters or fewer."]
     if title is not None:
         if problem := _text_problem(title):
             errors["title"] = [problem]
@@ -82,10 +93,13 @@ def _validate_text(title: str | None, content: str | None) -> None:
 
 def _apply_content(post: Post, content: str) -> None:
     post.content = content
-    text = plain_text(content)
-    # Readers want the opening prose, not a heading or a code block run into it.
-    post.excerpt = excerpt_of(prose_text(content) or text)
-    post.reading_time = reading_minutes(text)
+    post.reading_time = reading_minutes(plain_text(content))
+    _apply_excerpt(post)
+
+
+def _apply_excerpt(post: Post) -> None:
+    # The author's own summary, else the opening prose: not a heading or a code block run into it.
+    post.excerpt = excerpt_of(post.description or prose_text(post.content) or plain_text(post.content))
 
 
 # What unpublishing sets, for one story (the editor) and many at once (moderation).
@@ -125,11 +139,17 @@ def _save_with_unique_slug(post: Post) -> None:
 
 @transaction.atomic
 def create_post(
-    *, author: User, title: str, content: str = "", tags: Iterable[str] = (), publish: bool = False
+    *,
+    author: User,
+    title: str,
+    content: str = "",
+    description: str = "",
+    tags: Iterable[str] = (),
+    publish: bool = False,
 ) -> Post:
-    _validate_text(title, content)
+    _validate_text(title, content, description)
     tag_names = clean_tags(tags)
-    post = Post(author=author, title=title.strip())
+    post = Post(author=author, title=title.strip(), description=description.strip())
     _apply_content(post, content)
     _apply_status(post, publish)
     _save_with_unique_slug(post)
@@ -151,6 +171,7 @@ def create_post_once(
     answer: Callable[[Post], dict[str, Any]],
     title: str,
     content: str = "",
+    description: str = "",
     tags: Iterable[str] = (),
     publish: bool = False,
 ) -> tuple[dict[str, Any], bool]:
@@ -172,7 +193,9 @@ def create_post_once(
         if first.fingerprint != fingerprint:
             raise Conflict({"idempotency_key": KEY_REUSED}) from None
         return first.response, False
-    post = create_post(author=author, title=title, content=content, tags=tags, publish=publish)
+    post = create_post(
+        author=author, title=title, content=content, description=description, tags=tags, publish=publish
+    )
     claim.response = answer(post)
     claim.save(update_fields=["response"])
     return claim.response, True
@@ -196,13 +219,17 @@ def update_post(
     editor: User,
     title: str | None = None,
     content: str | None = None,
+    description: str | None = None,
     tags: Iterable[str] | None = None,
     publish: bool | None = None,
 ) -> Post:
     """Changes only the fields given (None leaves a field as it is)."""
     ensure_author(post=post, user=editor)
-    _validate_text(title, content)
+    _validate_text(title, content, description)
     tag_names = clean_tags(tags) if tags is not None else None
+    if description is not None:
+        post.description = description.strip()
+        _apply_excerpt(post)
     if title is not None:
         post.title = title.strip()
     if content is not None:
@@ -223,3 +250,60 @@ def delete_post(*, post: Post, editor: User) -> None:
 def unpublish_posts(*, posts: QuerySet[Post]) -> int:
     """Moderation: turns published stories back into drafts. Returns how many changed."""
     return posts.filter(status=Post.Status.PUBLISHED).update(**UNPUBLISHED, updated_at=timezone.now())
+
+
+# --- Claps and comments ---------------------------------------------------------------------
+
+NOT_PUBLISHED = "No such story."
+COMMENT_REQUIRED = "Write something first."
+
+
+def _ensure_published(post: Post) -> None:
+    # Claps and responses are for what readers can see; a draft is not there for them.
+    if not post.is_published:
+        raise NotFound(NOT_PUBLISHED)
+
+
+def clap(*, post: Post, member: User) -> None:
+    """The member claps for the story (once; clapping again changes nothing)."""
+    _ensure_published(post)
+    Clap.objects.get_or_create(post=post, member=member)
+
+
+def unclap(*, post: Post, member: User) -> None:
+    Clap.objects.filter(post=post, member=member).delete()
+
+
+@transaction.atomic
+def add_comment(*, post: Post, author: User, body: str) -> Comment:
+    """A response to a published story. Raises NotFound, ValidationError or RateLimited
+    (settings.QUILL_COMMENT_RATE per member)."""
+    _ensure_published(post)
+    body = body.strip()
+    if problem := _text_problem(body):
+        raise ValidationError({"body": [problem]})
+    if not body:
+        raise ValidationError({"body": [COMMENT_REQUIRED]})
+    if len(body) > COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "body": [
+                    f"Keep a response to {COMMENT_MAX_LENGTH:,} characters or fewer (it has {len(body):,})."
+                ]
+            }
+        )
+    count_attempt(scope="comment", ident=str(author.pk), rate=settings.QUILL_COMMENT_RATE)
+    return Comment.objects.create(post=post, author=author, body=body)
+
+
+def can_delete_comment(*, comment: Comment, user: User | AnonymousUser) -> bool:
+    """Its author, the story's author and moderators may delete a response."""
+    if not user.is_authenticated:
+        return False
+    return user.pk in (comment.author_id, comment.post.author_id) or bool(user.is_staff)
+
+
+def delete_comment(*, comment: Comment, user: User) -> None:
+    if not can_delete_comment(comment=comment, user=user):
+        raise NotAllowed("Only the response's author, the story's author or a moderator can delete it.")
+    comment.delete()
