@@ -1,5 +1,7 @@
 """Account reads shared by the faces."""
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -13,18 +15,29 @@ def get_author(*, username: str) -> User:
     try:
         return User.objects.get(username__iexact=username, is_active=True)
     except User.DoesNotExist:
-        raise NotFound("No such author.") from None
+        raise NotFound("No such author.", thing="author") from None
 
 
 def signed_in_user(user: User | AnonymousUser) -> User:
     """The member behind a request that only members reach (login_required, an author check
     made first, an API permission). Raises NotAllowed for an anonymous visitor."""
     if not isinstance(user, User):
-        raise NotAllowed("Sign in first.")
+        raise NotAllowed("Sign in first.", thing="account")
     return user
 
 
-def get_profile(*, username: str, viewer: User | AnonymousUser | None) -> User:
+class ProfileFacts(TypedDict):
+    follower_count: int
+    followed_by_viewer: bool
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    Profile = WithAnnotations[User, ProfileFacts]
+
+
+def get_profile(*, username: str, viewer: User | AnonymousUser | None) -> "Profile":
     """An active member with `follower_count` and whether the viewer follows them
     (`followed_by_viewer`), in one query."""
     followers = Follow.objects.filter(followed=OuterRef("pk")).order_by().values("followed")
@@ -42,4 +55,4 @@ def get_profile(*, username: str, viewer: User | AnonymousUser | None) -> User:
     try:
         return users.get()
     except User.DoesNotExist:
-        raise NotFound("No such author.") from None
+        raise NotFound("No such author.", thing="author") from None

@@ -16,13 +16,22 @@ class QuillError(Exception):
         super().__init__(self.message)
 
 
-class NotFound(QuillError):
+class Refusal(QuillError):
+    """A refusal about one kind of thing (`thing`: "story", "comment", "author"...), which
+    faces whose errors name the resource (the RealWorld API) use."""
+
+    def __init__(self, message: str | None = None, *, thing: str = "resource"):
+        super().__init__(message)
+        self.thing = thing
+
+
+class NotFound(Refusal):
     """No such thing, or nothing this user may see (someone else's draft is not found)."""
 
     default_message = "Not found."
 
 
-class NotAllowed(QuillError):
+class NotAllowed(Refusal):
     """The thing exists, but this user may not do that to it (e.g. edit another's story)."""
 
     default_message = "You are not allowed to do that."

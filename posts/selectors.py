@@ -1,5 +1,6 @@
 """Story reads shared by pages, feeds and the API. Drafts never leak: they are not found by others."""
 
+from typing import TYPE_CHECKING, TypedDict
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
@@ -22,6 +23,26 @@ def _with_relations(queryset: QuerySet[Post]) -> QuerySet[Post]:
 Viewer = User | AnonymousUser | None
 
 
+class Social(TypedDict):
+    """What with_social adds to each story."""
+
+    clap_count: int
+    comment_count: int
+    clapped: bool
+    author_followed: bool
+
+
+class Followed(TypedDict):
+    author_followed: bool
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    SocialPost = WithAnnotations[Post, Social]
+    CommentWithFollow = WithAnnotations[Comment, Followed]
+
+
 def _count_of(model: type[Clap] | type[Comment]) -> Coalesce:
     per_post = model.objects.filter(post=OuterRef("pk")).order_by().values("post")
     return Coalesce(Subquery(per_post.annotate(n=Count("*")).values("n")), 0, output_field=IntegerField())
@@ -31,7 +52,7 @@ def _signed_in(viewer: Viewer) -> User | None:
     return viewer if isinstance(viewer, User) else None
 
 
-def with_social(posts: QuerySet[Post], *, viewer: Viewer) -> QuerySet[Post]:
+def with_social(posts: QuerySet[Post], *, viewer: Viewer) -> "QuerySet[SocialPost]":
     """Adds to each story `clap_count`, `comment_count`, and for the viewer `clapped` and
     `author_followed`: subqueries in the same query, so a page costs the same whatever its size."""
     posts = posts.annotate(clap_count=_count_of(Clap), comment_count=_count_of(Comment))
@@ -78,7 +99,7 @@ def feed_posts(*, viewer: User) -> QuerySet[Post]:
     return _with_relations(posts)
 
 
-def comments_of(*, post: Post, viewer: Viewer) -> QuerySet[Comment]:
+def comments_of(*, post: Post, viewer: Viewer) -> "QuerySet[CommentWithFollow]":
     """A story's responses, oldest first, each with `author_followed` for the viewer."""
     comments = Comment.objects.filter(post=post).select_related("author", "post").order_by("created_at", "id")
     member = _signed_in(viewer)
@@ -89,11 +110,11 @@ def comments_of(*, post: Post, viewer: Viewer) -> QuerySet[Comment]:
     )
 
 
-def get_comment(*, post: Post, comment_id: str | int, viewer: Viewer) -> Comment:
+def get_comment(*, post: Post, comment_id: str | int, viewer: Viewer) -> "CommentWithFollow":
     try:
         return comments_of(post=post, viewer=viewer).get(pk=int(comment_id))
     except (Comment.DoesNotExist, ValueError, OverflowError):
-        raise NotFound("No such response.") from None
+        raise NotFound("No such response.", thing="comment") from None
 
 
 def tags_in_use() -> list[str]:
@@ -120,11 +141,11 @@ def get_post_by_id(*, post_id: str | UUID, user: User | AnonymousUser | None) ->
     try:
         post_uuid = post_id if isinstance(post_id, UUID) else UUID(str(post_id))
     except ValueError:
-        raise NotFound(STORY_NOT_FOUND) from None
+        raise NotFound(STORY_NOT_FOUND, thing="story") from None
     try:
         return _visible_to(user).get(pk=post_uuid)
     except Post.DoesNotExist:
-        raise NotFound(STORY_NOT_FOUND) from None
+        raise NotFound(STORY_NOT_FOUND, thing="story") from None
 
 
 def get_post_by_slug(*, slug: str, user: User | AnonymousUser | None, social: bool = False) -> Post:
@@ -135,4 +156,4 @@ def get_post_by_slug(*, slug: str, user: User | AnonymousUser | None, social: bo
     try:
         return posts.get(slug=slug)
     except Post.DoesNotExist:
-        raise NotFound(STORY_NOT_FOUND) from None
+        raise NotFound(STORY_NOT_FOUND, thing="story") from None

@@ -209,7 +209,7 @@ def is_author(*, post: Post, user: User | AnonymousUser) -> bool:
 def ensure_author(*, post: Post, user: User | AnonymousUser) -> None:
     """Only a story's author may change it; everyone else is refused."""
     if not is_author(post=post, user=user):
-        raise NotAllowed("Only the author can change this story.")
+        raise NotAllowed("Only the author can change this story.", thing="story")
 
 
 @transaction.atomic
@@ -261,7 +261,7 @@ COMMENT_REQUIRED = "Write something first."
 def _ensure_published(post: Post) -> None:
     # Claps and responses are for what readers can see; a draft is not there for them.
     if not post.is_published:
-        raise NotFound(NOT_PUBLISHED)
+        raise NotFound(NOT_PUBLISHED, thing="story")
 
 
 def clap(*, post: Post, member: User) -> None:
@@ -305,5 +305,7 @@ def can_delete_comment(*, comment: Comment, user: User | AnonymousUser) -> bool:
 
 def delete_comment(*, comment: Comment, user: User) -> None:
     if not can_delete_comment(comment=comment, user=user):
-        raise NotAllowed("Only the response's author, the story's author or a moderator can delete it.")
+        raise NotAllowed(
+            "Only the response's author, the story's author or a moderator can delete it.", thing="comment"
+        )
     comment.delete()

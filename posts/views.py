@@ -56,7 +56,7 @@ def author(request: HttpRequest, username: str) -> HttpResponse:
 def tag(request: HttpRequest, tag: str) -> HttpResponse:
     name = normalize_tag(tag)
     if not name:
-        raise NotFound("No such tag.")
+        raise NotFound("No such tag.", thing="tag")
     if name != tag:  # /tag/Web Development/ -> /tag/web-development/, the one address of a tag
         return redirect("posts:tag", name, permanent=True)
     return render(request, "posts/tag.html", {"tag": name, "page": _page(request, published_posts(tag=name))})
@@ -143,5 +143,5 @@ def delete(request: HttpRequest, slug: str) -> HttpResponse:
 def preview(request: HttpRequest) -> HttpResponse:
     """The editor's live preview: the story renderer's sanitised HTML for the posted Markdown."""
     if not request.user.is_authenticated:
-        raise NotAllowed("Sign in to preview a story.")
+        raise NotAllowed("Sign in to preview a story.", thing="story")
     return HttpResponse(render_markdown(request.POST.get("content", "")))
