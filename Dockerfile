@@ -7,8 +7,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# collectstatic needs settings to load; this key exists only during the build.
+# collectstatic needs settings to load; this key exists only during the build. var/media is
+# made here so that the `media` volume mounted on it (docker-compose.yml) belongs to quill.
 RUN SECRET_KEY=build-only-collectstatic-key python manage.py collectstatic --noinput \
+    && mkdir -p /app/var/media \
     && useradd --create-home --uid 1000 quill && chown -R quill /app/var
 USER quill
 

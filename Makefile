@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-SYSTEM_PACKAGES := postgresql pgbouncer redis-server chromium docker-compose
+SYSTEM_PACKAGES := postgresql pgbouncer redis-server nginx chromium docker-compose
 
 .PHONY: run test screenshots lint stack stack-down clean system-packages backup restore
 

@@ -2,11 +2,13 @@
 
 import multiprocessing
 import os
+from typing import Any
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 8))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# On SIGTERM the workers finish the requests in flight for up to this long, then exit.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 # Recycle workers now and then so a slow leak can never take a worker down.
@@ -19,4 +21,15 @@ access_log_format = (
     '{"ts": "%(t)s", "remote": "%(h)s", "method": "%(m)s", "path": "%(U)s", '
     '"status": %(s)s, "bytes": "%(B)s", "duration_ms": %(M)s, "request_id": "%({x-request-id}o)s"}'
 )
+# Whose X-Forwarded-Proto gunicorn believes: the proxy's (nginx on the same host; `*` in
+# Compose, where web publishes no port and only the proxy reaches it).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No reuse_port: with it each worker listens on a socket of its own, and a worker that exits
+# (max_requests, a timeout) takes the connections waiting in its queue with it. Zero-downtime
+# restarts use SIGUSR2 instead: see README ("Running the full stack").
+
+
+def post_worker_init(worker: Any) -> None:
+    # The app is loaded: from now on this worker serves. deploy/localstack.py's restart-web
+    # waits for this line from every worker of the new master before it stops the old one.
+    worker.log.info("Worker ready (pid %s, master %s)", worker.pid, worker.ppid)

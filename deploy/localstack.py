@@ -3,21 +3,26 @@
     python deploy/localstack.py up [--dir var/stack] [--web] [--pool-size 5]
     python deploy/localstack.py down [--dir var/stack]
     python deploy/localstack.py run [--web] -- COMMAND...   # throwaway stack around one command
+    python deploy/localstack.py restart-web [--dir var/stack]  # replace gunicorn, no request lost
 
-PostgreSQL (a fresh cluster) <- PgBouncer (transaction pooling) <- gunicorn, plus Redis.
-`up` writes the connection settings to DIR/env; `run` passes them to COMMAND's environment
-and removes everything afterwards. No Docker needed: tests and benchmarks use this.
+PostgreSQL (a fresh cluster) <- PgBouncer (transaction pooling) <- gunicorn <- nginx, plus
+Redis. `up` writes the connection settings to DIR/env (with --web: QUILL_URL, the proxy, and
+GUNICORN_URL, gunicorn itself); `run` passes them to COMMAND's environment and removes
+everything afterwards. No Docker needed: tests and benchmarks use this.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -28,6 +33,11 @@ REPO = Path(__file__).resolve().parent.parent
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 DB_NAME = "quill"
 DB_USER = "quill"
+NGINX_TEMPLATES = REPO / "deploy" / "nginx"
+STATIC_ROOT = REPO / "var" / "staticfiles"  # settings.STATIC_ROOT
+# Seconds gunicorn may take to stop: its graceful_timeout (GUNICORN_GRACEFUL_TIMEOUT, 20 s by
+# default) for the requests in flight, and some more.
+GUNICORN_STOP_SECONDS = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20")) + 10
 
 
 def free_port() -> int:
@@ -55,7 +65,7 @@ def find_binary(name: str, *patterns: str) -> str:
             return candidate
     raise SystemExit(
         f"'{name}' is not installed. On Debian: apt-get install -y postgresql pgbouncer redis-server "
-        "(`make test` does this by itself when run as root)."
+        "nginx (`make test` and `make stack` do this by themselves when run as root)."
     )
 
 
@@ -161,22 +171,230 @@ def start_redis(directory: Path, port: int) -> None:
     wait_for_port(port, "Redis")
 
 
+def gunicorn_env(env: dict[str, str], port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        **env,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        # nginx in front appends the client's address to X-Forwarded-For: trust that one entry.
+        "NUM_PROXIES": "1",
+    }
+
+
+def spawn_gunicorn(directory: Path, env: dict[str, str], port: int) -> int:
+    # The venv's gunicorn script, not `python -m gunicorn`: on SIGUSR2 gunicorn re-executes its
+    # own command line, and __main__.py run as a script would shadow the standard library
+    # (gunicorn/http/ before http/).
+    script = Path(sys.executable).parent / "gunicorn"
+    command = [sys.executable, str(script)] if script.exists() else [sys.executable, "-m", "gunicorn"]
+    log = open(directory / "gunicorn.log", "ab")  # noqa: SIM115 - handed to the child process
+    process = subprocess.Popen(
+        [
+            *command, "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
+            # restart-web's new master writes gunicorn.pid.2, then takes gunicorn.pid over.
+            "--pid", str(directory / "gunicorn.pid"),
+            # Signals control the stack's gunicorn; several stacks (and `make run`) would
+            # otherwise share one control socket in $HOME.
+            "--no-control-socket", "blog_project.wsgi",
+        ],
+        cwd=REPO,
+        env=gunicorn_env(env, port),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    log.close()
+    return process.pid
+
+
 def start_web(directory: Path, env: dict[str, str], port: int) -> None:
     python = sys.executable
     web_env = {**os.environ, **env}
     run_quiet([python, "manage.py", "migrate", "--noinput"], "migrate", cwd=REPO, env=web_env)
     run_quiet([python, "manage.py", "collectstatic", "--noinput"], "collectstatic", cwd=REPO, env=web_env)
-    log = open(directory / "gunicorn.log", "ab")  # noqa: SIM115 - handed to the child process
-    process = subprocess.Popen(
-        [python, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"), "blog_project.wsgi"],
-        cwd=REPO,
-        env={**web_env, "HOST": "127.0.0.1", "PORT": str(port)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    (directory / "gunicorn.pid").write_text(str(process.pid))
-    wait_for_port(port, "gunicorn", timeout=60)
+    # gunicorn writes DIR/gunicorn.pid itself (before it listens): a pid file that it did not
+    # write, it would not remove when it stops, and a new master could not take it over.
+    pid = spawn_gunicorn(directory, env, port)
+    try:
+        wait_for_port(port, "gunicorn", timeout=60)
+    except BaseException:
+        stop_process(pid, group=True)
+        raise
+
+
+def readable_by_nginx_workers(root: Path) -> bool:
+    """Whether nginx's workers can read every file under `root`. Run by a normal user they are
+    that user; run by root they are `nobody`, who reads only what every user may read (the
+    repository may sit in a home folder that others cannot enter)."""
+    if not IS_ROOT:
+        return os.access(root, os.R_OK | os.X_OK)
+    if any(not parent.stat().st_mode & stat.S_IXOTH for parent in root.parents):
+        return False
+    for folder, _, files in os.walk(root):
+        if os.stat(folder).st_mode & (stat.S_IROTH | stat.S_IXOTH) != stat.S_IROTH | stat.S_IXOTH:
+            return False
+        if any(not os.stat(os.path.join(folder, name)).st_mode & stat.S_IROTH for name in files):
+            return False
+    return True
+
+
+def render_template(template: Path, values: dict[str, str]) -> str:
+    """The template with its ${QUILL_...} placeholders filled: what the nginx image's envsubst
+    does with the same file in Compose. nginx's own $variables are left alone."""
+
+    def fill(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise SystemExit(f"{template.name}: no value for ${{{match.group(1)}}}")
+        return values[match.group(1)]
+
+    return re.sub(r"\$\{(QUILL_[A-Z0-9_]+)\}", fill, template.read_text())
+
+
+def media_root() -> Path:
+    # The same rule as deploy/backup.py: $MEDIA_ROOT (relative to the repository), else var/media.
+    raw = os.environ.get("MEDIA_ROOT", "")
+    return (REPO / raw).resolve() if raw else REPO / "var" / "media"
+
+
+def start_proxy(directory: Path, port: int, gunicorn_port: int, media: Path) -> None:
+    """nginx on 127.0.0.1:port in front of gunicorn, from deploy/nginx/'s templates."""
+    nginx = find_binary("nginx", "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
+    conf_dir = directory / "nginx"
+    conf_dir.mkdir(exist_ok=True)
+    os.chmod(conf_dir, 0o755)  # its workers (`nobody` under root) write temp files below
+    # A folder with nothing in it: /static/ or /media/ served from it is all asked of gunicorn.
+    (conf_dir / "empty").mkdir(exist_ok=True)
+    roots = {}
+    for name, root in (("static", STATIC_ROOT), ("media", media)):
+        if readable_by_nginx_workers(root):
+            roots[name] = str(root)
+        else:
+            roots[name] = str(conf_dir / "empty")
+            print(
+                f"nginx's workers (user nobody) cannot read {root}: gunicorn serves /{name}/ instead.",
+                file=sys.stderr,
+            )
+    candidates = ("/etc/nginx/mime.types", "/usr/local/nginx/conf/mime.types")
+    mime_types = next((path for path in candidates if os.path.exists(path)), None)
+    if mime_types is None:
+        mime_types = str(conf_dir / "mime.types")
+        Path(mime_types).write_text(
+            "types { text/html html; text/css css; application/javascript js; application/json json;"
+            " image/svg+xml svg; image/png png; image/jpeg jpg jpeg; image/gif gif; image/webp webp;"
+            " image/x-icon ico; font/woff2 woff2; text/plain txt map; }\n"
+        )
+    values = {
+        "QUILL_PROXY_LISTEN": f"127.0.0.1:{port}",
+        "QUILL_UPSTREAM": f"127.0.0.1:{gunicorn_port}",
+        "QUILL_STATIC_ROOT": roots["static"],
+        "QUILL_MEDIA_ROOT": roots["media"],
+        "QUILL_STACK_DIR": str(directory),
+        "QUILL_MIME_TYPES": mime_types,
+    }
+    for name, template in (
+        ("quill.conf", "quill.conf.template"),
+        ("nginx.conf", "nginx-local.conf.template"),
+    ):
+        (conf_dir / name).write_text(render_template(NGINX_TEMPLATES / template, values))
+    # -e: where nginx logs before it has read the configuration (not /var/log/nginx).
+    error_log = directory / "nginx-error.log"
+    run_quiet([nginx, "-p", str(conf_dir), "-e", str(error_log), "-c", str(conf_dir / "nginx.conf")], "nginx")
+    wait_for_port(port, "nginx")
+
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for stat_file in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            fields = Path(stat_file).read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            found.add(int(stat_file.split("/")[2]))
+    return found
+
+
+def wait_for_workers(log: Path, offset: int, master: int, timeout: float = 60) -> None:
+    """Waits until every worker of gunicorn `master` has loaded the app (gunicorn.conf.py's
+    post_worker_init logs "Worker ready (pid P, master M)")."""
+    deadline = time.monotonic() + timeout
+    settled = 0
+    while time.monotonic() < deadline:
+        with open(log, "rb") as file:
+            file.seek(offset)
+            text = file.read().decode(errors="replace")
+        ready = {int(pid) for pid in re.findall(rf"Worker ready \(pid (\d+), master {master}\)", text)}
+        workers = children(master)
+        # Ready once every worker answers, and no new one has appeared for a moment (gunicorn
+        # forks them one after the other).
+        settled = settled + 1 if workers and workers <= ready else 0
+        if settled >= 5:
+            return
+        if not alive(master):
+            raise SystemExit(f"The new gunicorn exited at start; see {log}")
+        time.sleep(0.1)
+    raise SystemExit(f"The new gunicorn's workers were not ready within {timeout:.0f}s; see {log}")
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie does not: it has exited, unreaped)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaps it when it is our own child
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def read_pid(pidfile: Path) -> int | None:
+    """The pid in `pidfile` when that process runs."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if alive(pid) else None
+
+
+def restart_web(directory: Path) -> None:
+    """Replaces the stack's gunicorn (new code, same settings) without losing a request, the
+    way gunicorn does it: SIGUSR2 makes the master start a new master that shares its
+    listening socket; once the new workers serve, the old master gets SIGTERM, its workers
+    finish the requests in flight (graceful_timeout), and the connections still waiting in
+    the socket's queue are taken by the new workers: the socket is never closed."""
+    env = read_env(directory)
+    if "GUNICORN_URL" not in env:
+        raise SystemExit(f"No stack with gunicorn runs from {directory} (start it with `up --web`).")
+    pidfile = directory / "gunicorn.pid"
+    old = read_pid(pidfile)
+    if old is None:
+        raise SystemExit(f"gunicorn does not run ({pidfile})")
+    log = directory / "gunicorn.log"
+    offset = log.stat().st_size if log.exists() else 0
+    os.kill(old, signal.SIGUSR2)
+    deadline = time.monotonic() + 30
+    while (new := read_pid(directory / "gunicorn.pid.2")) is None:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"No new gunicorn master after SIGUSR2; see {log}")
+        time.sleep(0.1)
+    try:
+        wait_for_workers(log, offset, new)
+    except BaseException:
+        stop_process(new)  # the old master goes on serving
+        raise
+    stop_process(old, timeout=GUNICORN_STOP_SECONDS)
+    # Once it sees its parent gone, the new master renames its gunicorn.pid.2 to gunicorn.pid.
+    deadline = time.monotonic() + 10
+    while read_pid(pidfile) != new:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"The new gunicorn master ({new}) did not take over {pidfile}; see {log}")
+        time.sleep(0.1)
 
 
 def up(directory: Path, *, web: bool, pool_size: int) -> dict[str, str]:
@@ -199,35 +417,50 @@ def up(directory: Path, *, web: bool, pool_size: int) -> dict[str, str]:
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
     }
     if web:
-        web_port = free_port()
+        web_port, proxy_port = free_port(), free_port()
         env["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)
         env["QUILL_HTTPS"] = "false"
+        media = media_root()
+        media.mkdir(parents=True, exist_ok=True)
+        env["MEDIA_ROOT"] = str(media)
         start_web(directory, env, web_port)
-        env["QUILL_URL"] = f"http://127.0.0.1:{web_port}"
+        start_proxy(directory, proxy_port, web_port, media)
+        # Clients go through the proxy; GUNICORN_URL is for tests and benchmarks that want
+        # gunicorn itself.
+        env["QUILL_URL"] = f"http://127.0.0.1:{proxy_port}"
+        env["GUNICORN_URL"] = f"http://127.0.0.1:{web_port}"
     (directory / "env").write_text("".join(f"{key}={value}\n" for key, value in env.items()))
     os.chmod(directory / "env", 0o600)
     return env
 
 
-def _kill_from_pidfile(pidfile: Path, *, group: bool = False) -> None:
+def stop_process(pid: int, *, group: bool = False, timeout: float = 10) -> None:
+    """SIGTERM to `pid` (with `group`: to its whole process group), then waits for it to exit."""
     try:
-        pid = int(pidfile.read_text().strip())
-        if group:
-            os.killpg(pid, signal.SIGTERM)
+        # A gunicorn master started by restart-web is in its first master's group.
+        pgid = os.getpgid(pid) if group else 0
+        if group and pgid != os.getpgrp():
+            os.killpg(pgid, signal.SIGTERM)
         else:
             os.kill(pid, signal.SIGTERM)
-    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+    except (ProcessLookupError, PermissionError):
         return
-    for _ in range(100):  # up to 10 s for a graceful stop
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive(pid):
         time.sleep(0.1)
 
 
+def _kill_from_pidfile(pidfile: Path, *, group: bool = False, timeout: float = 10) -> None:
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return
+    stop_process(pid, group=group, timeout=timeout)
+
+
 def down(directory: Path) -> None:
-    _kill_from_pidfile(directory / "gunicorn.pid", group=True)
+    _kill_from_pidfile(directory / "nginx.pid")  # the front first: no new requests
+    _kill_from_pidfile(directory / "gunicorn.pid", group=True, timeout=GUNICORN_STOP_SECONDS)
     _kill_from_pidfile(directory / "redis.pid")
     _kill_from_pidfile(directory / "pgbouncer.pid")
     if (directory / "data" / "postmaster.pid").exists():
@@ -243,9 +476,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("action", choices=["up", "down", "run"])
+    parser.add_argument("action", choices=["up", "down", "run", "restart-web"])
     parser.add_argument("--dir", type=Path, default=REPO / "var" / "stack")
-    parser.add_argument("--web", action="store_true", help="also migrate and start gunicorn")
+    parser.add_argument(
+        "--web", action="store_true", help="also migrate, start gunicorn and nginx in front of it"
+    )
     parser.add_argument("--pool-size", type=int, default=int(os.environ.get("PGBOUNCER_POOL_SIZE", "5")))
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
@@ -256,6 +491,10 @@ def main() -> int:
         down(args.dir)
         shutil.rmtree(args.dir, ignore_errors=True)
         print(f"Stopped the stack in {args.dir}.")
+        return 0
+    if args.action == "restart-web":
+        restart_web(args.dir)
+        print(f"gunicorn restarted (pid {(args.dir / 'gunicorn.pid').read_text().strip()}).")
         return 0
     if args.action == "up":
         try:

@@ -7,6 +7,7 @@ declare -A probe=(
   [postgresql]="ls /usr/lib/postgresql/*/bin/initdb"
   [pgbouncer]="command -v pgbouncer || test -x /usr/sbin/pgbouncer"
   [redis-server]="command -v redis-server"
+  [nginx]="command -v nginx || test -x /usr/sbin/nginx"
   [chromium]="test -x /usr/bin/chromium"
   [wrk]="command -v wrk"
   [docker-compose]="command -v docker-compose"
