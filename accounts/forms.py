@@ -139,7 +139,7 @@ class ResetPasswordForm(SetPasswordForm):
 
     def save(self, commit: bool = True) -> User:
         assert isinstance(self.user, User)
-        services.reset_password(user=self.user, new_password=self.cleaned_data["new_password1"])
+        services.set_password(user=self.user, new_password=self.cleaned_data["new_password1"])
         return self.user
 
 

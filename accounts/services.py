@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import cast
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.db.models import Field
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import (
     BIO_MAX_LENGTH,
@@ -148,6 +149,15 @@ def issue_tokens(*, user: User) -> TokenPair:
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
+def issue_access_token(*, user: User, lifetime: timedelta) -> str:
+    """One access token that lives `lifetime`, for clients that never refresh (the RealWorld
+    API's). Like every token, it stops working on a password change or suspension."""
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=lifetime)
+    token[CREDENTIALS_CLAIM] = user.credentials_version
+    return str(token)
+
+
 def ensure_current_credentials(*, user: User, claims: Mapping[str, object]) -> None:
     """Refuses a token issued before the user's last password change or "sign out everywhere".
 
@@ -246,24 +256,19 @@ def change_password(*, user: User, current_password: str, new_password: str, ip:
     count_auth_attempt(ip=ip, email=user.email)
     if not user.check_password(current_password):
         raise ValidationError({"current_password": [WRONG_PASSWORD]})
+    return set_password(user=user, new_password=new_password)
+
+
+@transaction.atomic
+def set_password(*, user: User, new_password: str) -> TokenPair:
+    """Sets a password the caller has the right to set (signed in and checked, or from a reset
+    link); every other session and token of the account stops working at once."""
     try:
         password_validation.validate_password(new_password, user)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
     user.set_password(new_password)
     return _new_credentials(user)
-
-
-@transaction.atomic
-def reset_password(*, user: User, new_password: str) -> None:
-    """Sets a password through a reset link (already checked by the caller); every session
-    and token of the account stops working."""
-    try:
-        password_validation.validate_password(new_password, user)
-    except ValidationError as exc:
-        raise ValidationError({"new_password": exc.messages}) from exc
-    user.set_password(new_password)
-    _new_credentials(user)
 
 
 @transaction.atomic
@@ -335,6 +340,12 @@ def change_email(*, user: User, password: str, email: str) -> User:
     """Moves the account to another email (its sign-in name). Asks for the password."""
     if not user.check_password(password):
         raise ValidationError({"password": [WRONG_PASSWORD]})
+    return set_email(user=user, email=email)
+
+
+@transaction.atomic
+def set_email(*, user: User, email: str) -> User:
+    """Moves the account to another email; the caller has checked the right to."""
     email = User.objects.normalize_email(email)
     if email_errors := _email_errors(email):
         raise ValidationError({"email": email_errors})
@@ -372,3 +383,24 @@ def follow(*, follower: User, followed: User) -> None:
 
 def unfollow(*, follower: User, followed: User) -> None:
     Follow.objects.filter(follower=follower, followed=followed).delete()
+
+
+@transaction.atomic
+def update_account(
+    *,
+    user: User,
+    email: str | None = None,
+    password: str | None = None,
+    username: str | None = None,
+    bio: str | None = None,
+    image: str | None = None,
+) -> bool:
+    """Changes any of the account's fields at once, all or nothing, for a client already
+    signed in with a token (the RealWorld API's contract: no current password asked).
+    Returns whether the credentials changed, which ends every earlier token."""
+    update_profile(user=user, username=username, bio=bio, image=image)
+    if email is not None:
+        set_email(user=user, email=email)
+    if password is not None:
+        set_password(user=user, new_password=password)
+    return password is not None

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "accounts",
     "posts",
 ]
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "blog_project.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -160,6 +162,9 @@ LOGOUT_REDIRECT_URL = "posts:home"
 QUILL_AUTH_RATE = os.environ.get("QUILL_AUTH_RATE", "10/minute")
 # Responses a member may post (DRF rate syntax), counted like the auth rate.
 QUILL_COMMENT_RATE = os.environ.get("QUILL_COMMENT_RATE", "10/minute")
+# RealWorld clients keep one token and never refresh it: it lives this many days (it still
+# ends at once on a password change, "sign out everywhere" or a suspension).
+QUILL_REALWORLD_TOKEN_DAYS = env_int("QUILL_REALWORLD_TOKEN_DAYS", 30)
 
 # --- Email ------------------------------------------------------------------------------------
 # EMAIL_URL: empty prints emails on the console (`make run` shows the reset link there);
@@ -278,6 +283,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- CORS: front ends served from another origin call the RealWorld API (only it: the views
+# that say `cross_origin`, blog_project/cors.py); API v1's cookie pages are never opened up.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
+CORS_URLS_REGEX = r"^$"  # no path by itself: the views decide
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Logging: one JSON line per event on stdout ---------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.api import v1 as accounts_v1
 from blog_project import media
-from blog_project.api import v1
+from blog_project.api import realworld, v1
 from blog_project.faces import mount
 from blog_project.health import favicon, livez, readyz
 
@@ -36,6 +36,8 @@ api_v1 = [
     path("", include("posts.api.v1")),
 ]
 
+realworld_api = [path("", include("accounts.api.realworld")), path("", include("posts.api.realworld"))]
+
 urlpatterns = [
     path("livez", livez, name="livez"),
     path("readyz", readyz, name="readyz"),
@@ -43,7 +45,8 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     mount("api/v1/", v1.FACE, api_v1),
-    mount("api/", v1.FACE, api_docs),
+    # The RealWorld ("Conduit") API owns the rest of /api/, beside the docs of both APIs.
+    mount("api/", realworld.FACE, [*api_docs, *realworld_api]),
     *media.urlpatterns(),  # uploaded images: /media/<name>
     path("", include("accounts.urls")),
     path("", include("posts.urls")),

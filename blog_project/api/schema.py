@@ -3,7 +3,8 @@
 The errors every operation can answer are added here, in the body of the face that serves it,
 so each operation's decorator says only what is special about it. A face's base view sets:
 `openapi_error_responses(*statuses)` (its documented error bodies), `openapi_tag` (one tag per
-view class) and `rate_limited` (the view counts attempts: 429).
+view class), `rate_limited` (the view counts attempts: 429) and, when its bad-body statuses
+are not 400/413/415, `openapi_body_errors`.
 """
 
 from collections.abc import Callable
@@ -26,7 +27,7 @@ class FaceAutoSchema(AutoSchema):
     def _common_errors(self) -> list[int]:
         statuses: list[int] = []
         if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
-            statuses += BODY_ERRORS
+            statuses += getattr(self.view, "openapi_body_errors", BODY_ERRORS)
         perms = {type(permission) for permission in self.view.get_permissions()}
         if permissions.IsAuthenticated in perms or (
             permissions.IsAuthenticatedOrReadOnly in perms and self.method not in permissions.SAFE_METHODS

@@ -51,7 +51,7 @@ def test_each_face_maps_the_cores_refusals_in_its_own_envelope(client: Client, a
     [
         ("/api/throwaway/no-such-route", {"errors": {"body": ["Nothing at this address."]}}),
         ("/api/v1/no-such-route", {"error": "Not found."}),
-        ("/api/no-such-route", {"error": "Not found."}),
+        ("/api/no-such-route", {"errors": {"resource": ["not found"]}}),
     ],
 )
 def test_unknown_paths_answer_in_the_envelope_of_the_face_that_owns_them(client: Client, path, expected):

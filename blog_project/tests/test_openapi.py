@@ -22,6 +22,21 @@ ROUTES = {
     "/api/v1/blog/{id}": {"get", "put", "patch", "delete"},
     "/api/v1/media": {"post"},
 }
+# The RealWorld API's operations, as ../shared/realworld/openapi.yml lists them under /api.
+REALWORLD_ROUTES = {
+    "/api/users": {"post"},
+    "/api/users/login": {"post"},
+    "/api/user": {"get", "put"},
+    "/api/profiles/{username}": {"get"},
+    "/api/profiles/{username}/follow": {"post", "delete"},
+    "/api/articles": {"get", "post"},
+    "/api/articles/feed": {"get"},
+    "/api/articles/{slug}": {"get", "put", "delete"},
+    "/api/articles/{slug}/favorite": {"post", "delete"},
+    "/api/articles/{slug}/comments": {"get", "post"},
+    "/api/articles/{slug}/comments/{id}": {"delete"},
+    "/api/tags": {"get"},
+}
 PUBLIC = {("/api/v1/blog/bulk", "get"), ("/api/v1/blog/{id}", "get")}
 CREDENTIALS = {"/api/v1/user/signup", "/api/v1/user/signin", "/api/v1/user/refresh", "/api/v1/user/signout"}
 MULTIPART = {"/api/v1/media"}  # the image upload takes multipart/form-data, not JSON
@@ -45,7 +60,22 @@ def test_every_route_and_method_is_documented(schema):
         path: {method for method in operations if method != "parameters"}
         for path, operations in schema["paths"].items()
     }
-    assert documented == ROUTES
+    assert documented == ROUTES | REALWORLD_ROUTES
+
+
+def test_the_realworld_operations_use_the_token_scheme_and_its_error_body(schema):
+    assert schema["components"]["securitySchemes"]["Token"]["type"] == "apiKey"
+    assert schema["components"]["securitySchemes"]["Token"]["name"] == "Authorization"
+    for path, methods in REALWORLD_ROUTES.items():
+        for method in methods:
+            operation = schema["paths"][path][method]
+            assert operation["tags"][0].startswith("RealWorld"), (path, method)
+            if path not in ("/api/users", "/api/users/login"):
+                assert {"Token": []} in operation["security"], (path, method)
+            errors = {code: r for code, r in operation["responses"].items() if code[0] in "45"}
+            for response in errors.values():
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert ref == "#/components/schemas/GenericErrorModel", (path, method)
 
 
 def test_bearer_auth_is_documented_where_a_token_is_used(schema):

@@ -130,12 +130,20 @@ def test_methods_a_route_does_not_have_are_405(send, method, path):
 
 
 @pytest.mark.parametrize(
-    "path",
-    ["/api/", "/api/v1/nothing", "/api/v2/blog", "/api/v1/blog/1/2", "/api/v1/user/", "/api/v1/blog/"],
+    "path", ["/api/v1/nothing", "/api/v1/blog/1/2", "/api/v1/user/", "/api/v1/blog/"]
 )
-def test_unknown_api_paths_are_json_404(path):
+def test_unknown_api_v1_paths_are_json_404(path):
     for method in ("get", "post"):
         assert_error(getattr(Client(), method)(path), 404)
+
+
+@pytest.mark.parametrize("path", ["/api/", "/api/v2/blog", "/api/nothing"])
+def test_other_unknown_api_paths_are_404_in_the_realworld_apis_shape(path):
+    # The RealWorld API owns the rest of /api/ (SPEC 7).
+    for method in ("get", "post"):
+        response = getattr(Client(), method)(path)
+        assert response.status_code == 404
+        assert response.json() == {"errors": {"resource": ["not found"]}}
 
 
 @pytest.mark.parametrize(("method", "path"), [*BODY_ROUTES, ("get", "/api/v1/blog/bulk")])

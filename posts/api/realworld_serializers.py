@@ -1,0 +1,142 @@
+"""Shapes of the RealWorld API's article, comment and tag bodies
+(../shared/realworld/openapi.yml). Rules stay in posts.services."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.realworld_serializers import MESSAGES, envelope, text
+from blog_project.api.fields import StrictListField
+from blog_project.api.realworld import OptionalTextField, TimestampField
+from posts.models import Comment, Post
+
+
+def _tag_list(**kwargs: Any) -> StrictListField:
+    return StrictListField(
+        child=text(),
+        error_messages={"not_a_list": "must be an array of strings", "null": "can't be null"},
+        **kwargs,
+    )
+
+
+class NewArticleSerializer(serializers.Serializer):
+    title = text()
+    description = text(allow_blank=True)
+    body = text(trim_whitespace=False)
+    tagList = _tag_list(required=False)
+
+
+class UpdateArticleSerializer(serializers.Serializer):
+    title = text(required=False)
+    description = text(required=False, allow_blank=True)
+    body = text(required=False, trim_whitespace=False)
+    # Left out: the tags stay; []: no tags; null: refused.
+    tagList = _tag_list(required=False)
+
+
+class NewCommentSerializer(serializers.Serializer):
+    body = serializers.CharField(error_messages=MESSAGES)
+
+
+NewArticleRequestSerializer = envelope("article", NewArticleSerializer, "NewArticleRequestSerializer")
+UpdateArticleRequestSerializer = envelope(
+    "article", UpdateArticleSerializer, "UpdateArticleRequestSerializer"
+)
+NewCommentRequestSerializer = envelope("comment", NewCommentSerializer, "NewCommentRequestSerializer")
+
+
+class AuthorProfileSerializer(serializers.Serializer):
+    """The author of an article or comment, with whether the viewer follows them (annotated
+    on the article or comment by posts.selectors)."""
+
+    username = serializers.CharField(source="author.username")
+    bio = OptionalTextField(source="author.bio")
+    image = OptionalTextField(source="author.image")
+    following = serializers.BooleanField(source="author_followed")
+
+
+class ArticleListItemSerializer(serializers.ModelSerializer):
+    """An article in a list: everything but its body (RealWorld lists leave it out)."""
+
+    description = serializers.SerializerMethodField()
+    tagList = serializers.SerializerMethodField()
+    createdAt = TimestampField(source="created_at")
+    updatedAt = TimestampField(source="updated_at")
+    favorited = serializers.BooleanField(source="clapped")
+    favoritesCount = serializers.IntegerField(source="clap_count")
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Post
+        fields = [
+            "slug",
+            "title",
+            "description",
+            "tagList",
+            "createdAt",
+            "updatedAt",
+            "favorited",
+            "favoritesCount",
+            "author",
+        ]
+        read_only_fields = fields
+
+    def get_description(self, post: Post) -> str:
+        # The author's own summary, whole; the excerpt when they wrote none.
+        return post.description or post.excerpt
+
+    def get_tagList(self, post: Post) -> list[str]:
+        return [tag.name for tag in post.tags.all()]
+
+    @extend_schema_field(AuthorProfileSerializer)
+    def get_author(self, post: Post) -> dict[str, Any]:
+        return dict(AuthorProfileSerializer(post).data)
+
+
+class ArticleSerializer(ArticleListItemSerializer):
+    body = serializers.CharField(source="content")
+
+    class Meta(ArticleListItemSerializer.Meta):
+        fields = [
+            *ArticleListItemSerializer.Meta.fields[:3],
+            "body",
+            *ArticleListItemSerializer.Meta.fields[3:],
+        ]
+        read_only_fields = fields
+
+
+class SingleArticleSerializer(serializers.Serializer):
+    article = ArticleSerializer()
+
+
+class MultipleArticlesSerializer(serializers.Serializer):
+    articles = ArticleListItemSerializer(many=True)
+    articlesCount = serializers.IntegerField()
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    createdAt = TimestampField(source="created_at")
+    updatedAt = TimestampField(source="updated_at")
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields = ["id", "createdAt", "updatedAt", "body", "author"]
+        read_only_fields = fields
+
+    @extend_schema_field(AuthorProfileSerializer)
+    def get_author(self, comment: Comment) -> dict[str, Any]:
+        return dict(AuthorProfileSerializer(comment).data)
+
+
+class SingleCommentSerializer(serializers.Serializer):
+    comment = CommentSerializer()
+
+
+class MultipleCommentsSerializer(serializers.Serializer):
+    comments = CommentSerializer(many=True)
+
+
+class TagsSerializer(serializers.Serializer):
+    tags = serializers.ListField(child=serializers.CharField())
