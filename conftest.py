@@ -4,10 +4,14 @@ The tests run with blog_project.test_settings (see pyproject.toml): the producti
 with a fast password hasher and static files served from the source folders.
 """
 
+import os
 import socket
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from playwright.sync_api import sync_playwright
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -32,6 +36,50 @@ CHROMIUM_ARGS = [
 def browser_type_launch_args(browser_type_launch_args):
     # Browser downloads are impossible here: drive the system's Chromium.
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+# Playwright's sync API marks an asyncio loop as running in the test thread from its start
+# until it stops, and Django refuses ORM calls from a thread with a running loop unless
+# DJANGO_ALLOW_ASYNC_UNSAFE is set. So each browser test module starts and stops its own
+# Playwright (pytest-playwright's lives until the end of the session, which would leave the
+# loop marked as running for every later test) and sets the variable only while it runs:
+# these fixtures replace pytest-playwright's session-wide ones, and only tests that ask for
+# a `page` (or `browser`) ever start them.
+@pytest.fixture(scope="module")
+def _orm_beside_playwright():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="module")
+def playwright(_orm_beside_playwright):
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright, browser_name, browser_type_launch_args):
+    browser = getattr(playwright, browser_name).launch(**browser_type_launch_args)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context_args(playwright, device, base_url):
+    args = dict(playwright.devices[device]) if device else {}
+    return args | ({"base_url": base_url} if base_url else {})
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """Where browser tests put their screenshots: a temporary folder, or
+    QUILL_SCREENSHOTS_DIR (relative to the repository, e.g. the README's) if set."""
+    if not os.environ.get("QUILL_SCREENSHOTS_DIR"):
+        return tmp_path
+    folder = Path(django_settings.BASE_DIR) / os.environ["QUILL_SCREENSHOTS_DIR"]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AdminUserCreationForm, SetPasswordForm
+from django.contrib.auth.forms import AdminUserCreationForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
 from accounts import services
@@ -122,6 +122,9 @@ class PasswordChangeForm(PageForm):
 
 
 class DeleteAccountForm(PageForm):
+    # Its own ids: the email form on the same page has a `password` field too.
+    ID_FORMAT = "id_delete_%s"
+
     password = forms.CharField(
         label="Your password",
         strip=False,
@@ -133,9 +136,22 @@ class DeleteAccountForm(PageForm):
     )
 
 
+class RequestResetForm(PasswordResetForm):
+    """Django's reset request, labelled like the site's other forms."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class ResetPasswordForm(SetPasswordForm):
     """Sets the new password from a reset link through accounts.services, which also ends
     every session and token the account had."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = PASSWORD_HELP
 
     def save(self, commit: bool = True) -> User:
         assert isinstance(self.user, User)

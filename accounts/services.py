@@ -25,7 +25,9 @@ from accounts.models import (
     username_validator,
 )
 from accounts.ratelimit import count_auth_attempt
+from accounts.uploads import forget_uploads_of
 from blog_project.exceptions import Conflict, InvalidToken, Suspended
+from blog_project.text import normalize_newlines
 
 # Tokens carry the credentials version they were issued under (accounts.models.User).
 CREDENTIALS_CLAIM = "cv"
@@ -298,6 +300,8 @@ def update_profile(
             errors["username"] = ["Choose a username."]
         elif username_errors := _username_errors(username):
             errors["username"] = username_errors
+    if bio is not None:
+        bio = normalize_newlines(bio)
     if bio is not None and len(bio) > BIO_MAX_LENGTH:
         errors["bio"] = [f"Keep the bio to {BIO_MAX_LENGTH:,} characters or fewer (it has {len(bio):,})."]
     if image is not None:
@@ -366,6 +370,7 @@ def delete_account(*, user: User, password: str) -> None:
     if not user.check_password(password):
         raise ValidationError({"password": [WRONG_PASSWORD]})
     revoke_all_tokens(user=user)
+    forget_uploads_of(owner=user)  # the files too, not only their records
     user.delete()
 
 

@@ -288,6 +288,11 @@ def _delete_files_on_commit(names: list[str]) -> None:
         transaction.on_commit(delete)
 
 
+def forget_uploads_of(*, owner: User) -> None:
+    """Deletes the owner's stored files once the transaction that deletes their account commits."""
+    _delete_files_on_commit(list(Upload.objects.filter(owner=owner).values_list("file", flat=True)))
+
+
 def store_image(*, owner: User, file: IO[bytes]) -> Upload:
     """Checks, re-encodes and stores an image that `owner` uploads (for a story, a cover...)."""
     encoded = _decode(file)

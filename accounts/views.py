@@ -22,6 +22,7 @@ from accounts.forms import (
     EmailForm,
     PasswordChangeForm,
     ProfileForm,
+    RequestResetForm,
     ResetPasswordForm,
     SignInForm,
     SignUpForm,
@@ -128,7 +129,7 @@ def _settings_page(request: HttpRequest, user: User, status: int = 200, **bound:
         "avatar_form": AvatarForm(),
         "email_form": EmailForm(),
         "password_form": PasswordChangeForm(),
-        "delete_form": DeleteAccountForm(),
+        "delete_form": DeleteAccountForm(auto_id=DeleteAccountForm.ID_FORMAT),
         **bound,
     }
     return render(request, SETTINGS_TEMPLATE, context, status=status)
@@ -251,7 +252,7 @@ def settings_export(request: HttpRequest) -> HttpResponse:
 @require_POST
 def settings_delete(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request.user)
-    form = DeleteAccountForm(request.POST)
+    form = DeleteAccountForm(request.POST, auto_id=DeleteAccountForm.ID_FORMAT)
     if form.is_valid():
         try:
             services.delete_account(user=user, password=form.cleaned_data["password"])
@@ -268,6 +269,7 @@ def settings_delete(request: HttpRequest) -> HttpResponse:
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = RequestResetForm
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"

@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 DB_NAME = "quill"
 DB_USER = "quill"
+ADMIN_USER = "pgbouncer_admin"  # PgBouncer's console only; not a Postgres role
 NGINX_TEMPLATES = REPO / "deploy" / "nginx"
 STATIC_ROOT = REPO / "var" / "staticfiles"  # settings.STATIC_ROOT
 # Seconds gunicorn may take to stop: its graceful_timeout (GUNICORN_GRACEFUL_TIMEOUT, 20 s by
@@ -118,9 +119,13 @@ def start_postgres(directory: Path, port: int, password: str) -> None:
         conn.execute(f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}")
 
 
-def start_pgbouncer(directory: Path, port: int, pg_port: int, password: str, pool_size: int) -> None:
+def start_pgbouncer(
+    directory: Path, port: int, pg_port: int, password: str, pool_size: int, admin_password: str
+) -> None:
     pgbouncer = find_binary("pgbouncer", "/usr/sbin/pgbouncer", "/usr/bin/pgbouncer")
-    (directory / "userlist.txt").write_text(f'"{DB_USER}" "{password}"\n')
+    # The console (SHOW, PAUSE, KILL...) has its own user: the application's credentials,
+    # which every web process holds, cannot reach it.
+    (directory / "userlist.txt").write_text(f'"{DB_USER}" "{password}"\n"{ADMIN_USER}" "{admin_password}"\n')
     (directory / "pgbouncer.ini").write_text(
         f"""[databases]
 {DB_NAME} = host=127.0.0.1 port={pg_port} dbname={DB_NAME}
@@ -133,8 +138,8 @@ listen_port = {port}
 unix_socket_dir = {directory}
 auth_type = scram-sha-256
 auth_file = {directory}/userlist.txt
-admin_users = {DB_USER}
-stats_users = {DB_USER}
+admin_users = {ADMIN_USER}
+stats_users = {ADMIN_USER}
 pool_mode = transaction
 default_pool_size = {pool_size}
 min_pool_size = 0
@@ -404,15 +409,15 @@ def up(directory: Path, *, web: bool, pool_size: int) -> dict[str, str]:
     os.chmod(directory, 0o755)
     if IS_ROOT:
         shutil.chown(directory, "postgres", "postgres")
-    password = secrets.token_hex(16)
+    password, admin_password = secrets.token_hex(16), secrets.token_hex(16)
     pg_port, bouncer_port, redis_port = free_port(), free_port(), free_port()
     start_postgres(directory, pg_port, password)
-    start_pgbouncer(directory, bouncer_port, pg_port, password, pool_size)
+    start_pgbouncer(directory, bouncer_port, pg_port, password, pool_size, admin_password)
     start_redis(directory, redis_port)
     env = {
         "DATABASE_URL": f"postgres://{DB_USER}:{password}@127.0.0.1:{bouncer_port}/{DB_NAME}",
         "DIRECT_DATABASE_URL": f"postgres://{DB_USER}:{password}@127.0.0.1:{pg_port}/{DB_NAME}",
-        "PGBOUNCER_ADMIN_URL": f"postgres://{DB_USER}:{password}@127.0.0.1:{bouncer_port}/pgbouncer",
+        "PGBOUNCER_ADMIN_URL": f"postgres://{ADMIN_USER}:{admin_password}@127.0.0.1:{bouncer_port}/pgbouncer",
         "PGBOUNCER_POOL_SIZE": str(pool_size),
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
     }

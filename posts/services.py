@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from accounts.ratelimit import count_attempt
 from blog_project.exceptions import Conflict, NotAllowed, NotFound
+from blog_project.text import normalize_newlines
 from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes
 from posts.models import (
     COMMENT_MAX_LENGTH,
@@ -92,7 +93,7 @@ def _validate_text(title: str | None, content: str | None, description: str | No
 
 
 def _apply_content(post: Post, content: str) -> None:
-    post.content = content
+    post.content = normalize_newlines(content)
     post.reading_time = reading_minutes(plain_text(content))
     _apply_excerpt(post)
 

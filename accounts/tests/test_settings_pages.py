@@ -246,3 +246,27 @@ def test_reset_requests_are_rate_limited(client, user):
 def test_the_reset_timeout_is_an_hour(settings):
     assert settings.PASSWORD_RESET_TIMEOUT == 3600
     assert timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT) == timedelta(hours=1)
+
+
+def test_deleting_the_account_deletes_its_picture_files_too(
+    member, user, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    member.post("/settings/avatar/", {"avatar": _png()})
+    stored = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert len(stored) == 2  # the picture and its square thumbnail
+    with django_capture_on_commit_callbacks(execute=True):
+        member.post("/settings/delete/", {"password": PASSWORD, "confirm": "on"})
+    assert not [path for path in tmp_path.rglob("*") if path.is_file()]
+
+
+def test_a_bio_typed_in_a_browser_is_stored_with_plain_newlines(member, user):
+    member.post("/settings/profile/", {"name": "", "username": user.username, "bio": "One.\r\nTwo."})
+    user.refresh_from_db()
+    assert user.bio == "One.\nTwo."
+
+
+def test_the_delete_forms_password_has_its_own_label(member):
+    html = text_of(member.get("/settings/"))
+    assert html.count('id="id_password"') == 1  # the email form's
+    assert '<label for="id_delete_password">' in html

@@ -36,6 +36,14 @@ def test_pooler_is_in_transaction_mode():
     assert config["pool_mode"] == "transaction"
 
 
+def test_the_applications_credentials_cannot_reach_the_poolers_console(db):
+    app = urlsplit(os.environ["DATABASE_URL"])
+    console = app._replace(path="/pgbouncer").geturl()
+    with pytest.raises(psycopg.OperationalError, match="not allowed"):
+        psycopg.connect(console, autocommit=True, prepare_threshold=None).close()
+    assert pooler_rows("SHOW POOLS")  # its own user can
+
+
 def test_django_talks_to_the_pooler(db):
     assert int(connection.settings_dict["PORT"]) == urlsplit(ADMIN_URL).port
     test_db = connection.settings_dict["NAME"]

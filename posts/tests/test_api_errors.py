@@ -129,9 +129,7 @@ def test_methods_a_route_does_not_have_are_405(send, method, path):
     assert method.upper() in body["error"]
 
 
-@pytest.mark.parametrize(
-    "path", ["/api/v1/nothing", "/api/v1/blog/1/2", "/api/v1/user/", "/api/v1/blog/"]
-)
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/blog/1/2", "/api/v1/user/", "/api/v1/blog/"])
 def test_unknown_api_v1_paths_are_json_404(path):
     for method in ("get", "post"):
         assert_error(getattr(Client(), method)(path), 404)

@@ -4,13 +4,11 @@ Also takes the screenshots that the README shows: into a temporary folder, or, w
 `make screenshots` (QUILL_SCREENSHOTS_DIR=docs/screenshots), into the README's folder.
 """
 
-import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
-from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Page, ViewportSize, expect
 
 from accounts.models import User
 from posts.models import Post
@@ -33,48 +31,9 @@ def publish(story):
 ```
 """
 
+# Playwright, the browser and `screenshots` come from the root conftest.py: per module, and
+# with DJANGO_ALLOW_ASYNC_UNSAFE set only while this module runs.
 pytestmark = [pytest.mark.system, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-# Playwright's sync API marks an asyncio loop as running in the test thread from its start
-# until it stops, and Django refuses ORM calls from a thread with a running loop unless
-# DJANGO_ALLOW_ASYNC_UNSAFE is set. So this module starts and stops its own Playwright
-# (pytest-playwright's lives until the end of the session, which would leave the loop
-# marked as running for every later test) and sets the variable only while it runs.
-@pytest.fixture(scope="module")
-def _orm_beside_playwright():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-@pytest.fixture(scope="module")
-def playwright(_orm_beside_playwright):
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright, browser_name, browser_type_launch_args):
-    browser = getattr(playwright, browser_name).launch(**browser_type_launch_args)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture(scope="module")
-def browser_context_args(playwright, device, base_url):
-    args = dict(playwright.devices[device]) if device else {}
-    return args | ({"base_url": base_url} if base_url else {})
-
-
-@pytest.fixture
-def screenshots(tmp_path) -> Path:
-    """A temporary folder, or QUILL_SCREENSHOTS_DIR (relative to the repository) if set."""
-    if not os.environ.get("QUILL_SCREENSHOTS_DIR"):
-        return tmp_path
-    folder = Path(settings.BASE_DIR) / os.environ["QUILL_SCREENSHOTS_DIR"]
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def screenshot(page: Page, path: Path) -> None:
