@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,7 +91,7 @@ def read_env(directory: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
 
 
-def start_postgres(directory: Path, port: int, password: str) -> None:
+def start_postgres(directory: Path, port: int, password: str, *, max_connections: int = 100) -> None:
     import psycopg  # from the project's venv
 
     pg_bin = Path(find_binary("initdb", "/usr/lib/postgresql/*/bin/initdb")).parent
@@ -102,7 +103,7 @@ def start_postgres(directory: Path, port: int, password: str) -> None:
         "initdb",
     )  # fmt: skip
     options = (
-        f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=100 "
+        f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections={max_connections} "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     )
     run_quiet(
@@ -120,7 +121,14 @@ def start_postgres(directory: Path, port: int, password: str) -> None:
 
 
 def start_pgbouncer(
-    directory: Path, port: int, pg_port: int, password: str, pool_size: int, admin_password: str
+    directory: Path,
+    port: int,
+    pg_port: int,
+    password: str,
+    pool_size: int,
+    admin_password: str,
+    *,
+    reserve_pool_size: int = 0,
 ) -> None:
     pgbouncer = find_binary("pgbouncer", "/usr/sbin/pgbouncer", "/usr/bin/pgbouncer")
     # The console (SHOW, PAUSE, KILL...) has its own user: the application's credentials,
@@ -143,7 +151,7 @@ stats_users = {ADMIN_USER}
 pool_mode = transaction
 default_pool_size = {pool_size}
 min_pool_size = 0
-reserve_pool_size = 0
+reserve_pool_size = {reserve_pool_size}
 max_client_conn = 1000
 ignore_startup_parameters = extra_float_digits,options
 ; fail fast and recover fast when Postgres restarts (defaults: retry a login after 15 s,
@@ -262,8 +270,11 @@ def media_root() -> Path:
     return (REPO / raw).resolve() if raw else REPO / "var" / "media"
 
 
-def start_proxy(directory: Path, port: int, gunicorn_port: int, media: Path) -> None:
-    """nginx on 127.0.0.1:port in front of gunicorn, from deploy/nginx/'s templates."""
+def start_proxy(
+    directory: Path, port: int, gunicorn_port: int, media: Path, *, replicas: Sequence[int] = ()
+) -> None:
+    """nginx on 127.0.0.1:port in front of gunicorn, from deploy/nginx/'s templates. With
+    `replicas` (gunicorn ports), it balances across those instead (deploy/scaleout.py)."""
     nginx = find_binary("nginx", "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
     conf_dir = directory / "nginx"
     conf_dir.mkdir(exist_ok=True)
@@ -301,11 +312,26 @@ def start_proxy(directory: Path, port: int, gunicorn_port: int, media: Path) -> 
         ("quill.conf", "quill.conf.template"),
         ("nginx.conf", "nginx-local.conf.template"),
     ):
-        (conf_dir / name).write_text(render_template(NGINX_TEMPLATES / template, values))
+        text = render_template(NGINX_TEMPLATES / template, values)
+        if replicas and name == "quill.conf":
+            text = balance_across(text, replicas)
+        (conf_dir / name).write_text(text)
     # -e: where nginx logs before it has read the configuration (not /var/log/nginx).
     error_log = directory / "nginx-error.log"
     run_quiet([nginx, "-p", str(conf_dir), "-e", str(error_log), "-c", str(conf_dir / "nginx.conf")], "nginx")
     wait_for_port(port, "nginx")
+
+
+def balance_across(site: str, ports: Sequence[int]) -> str:
+    """The site's configuration with its upstream listing each gunicorn once: a replica that
+    refuses or drops a connection is left out for a few seconds (as a pod that is not ready),
+    and nginx retries an idempotent request on the next one."""
+    servers = "".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n" for port in ports)
+    block = f"upstream quill_gunicorn {{\n{servers}}}"
+    text, count = re.subn(r"^upstream quill_gunicorn \{.*?^\}", block, site, flags=re.S | re.M)
+    if count != 1:
+        raise SystemExit("quill.conf.template: no `upstream quill_gunicorn { ... }` block to replace")
+    return text
 
 
 def children(pid: int) -> set[int]:

@@ -11,6 +11,7 @@ declare -A probe=(
   [chromium]="test -x /usr/bin/chromium"
   [wrk]="command -v wrk"
   [docker-compose]="command -v docker-compose"
+  [kubectl]="command -v kubectl"
   [python3-venv]="${PYTHON:-python3} -c 'import ensurepip, venv'"
 )
 missing=()
