@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-SYSTEM_PACKAGES := postgresql pgbouncer redis-server nginx chromium docker-compose
+SYSTEM_PACKAGES := postgresql pgbouncer redis-server nginx chromium docker-compose kubectl wrk
 
-.PHONY: run test screenshots lint stack stack-down clean system-packages backup restore
+.PHONY: run test screenshots lint stack stack-down clean system-packages backup restore fuzz scaleout chaos bench
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -69,11 +69,42 @@ lint: $(VENV)/.dev
 	@# The type checker's Django plugin imports the settings: DEBUG=true lets them load without a SECRET_KEY.
 	DEBUG=true $(VENV)/bin/mypy .
 
+# schemathesis over every operation of /api/schema/ (API v1 and the RealWorld API), anonymous and
+# signed in, against a throwaway stack through nginx; exits non-zero on any 5xx or schema
+# violation. FUZZ_ARGS="--examples 20 --seed 1" passes options (deploy/fuzz.py --help).
+fuzz: system-packages $(VENV)/.dev
+	$(PY) deploy/fuzz.py $(FUZZ_ARGS)
+
+# Faults injected in turn under bounded load on a throwaway stack (PgBouncer and Redis killed,
+# Postgres restarted, gunicorn replaced and SIGTERMed, workers SIGKILLed, 64 slow clients);
+# prints a table per fault, exits non-zero when a target is missed. A few minutes.
+# CHAOS_ARGS="--faults postgres,redis --threads 4" passes options (deploy/chaos.py --help).
+chaos: system-packages $(VENV)/.runtime
+	$(PY) deploy/chaos.py $(CHAOS_ARGS)
+
+# Quill under fixed-duration load (wrk) in its production topology from local binaries, the
+# floor beside it; prints the estimated total first, then tables (bench/README.md). Results go to
+# bench/results/ (commit them: the history each run is compared with). QUICK=1 is a short run,
+# LARGE=1 seeds 1,000 authors and 100,000 stories, PROFILE=bulk py-spies the workers under one
+# scenario; BENCH_ARGS="--scenarios bulk,by_id --concurrency 16" passes options (--help).
+bench: $(VENV)/.runtime
+	@bash deploy/system-packages.sh postgresql pgbouncer redis-server nginx wrk
+	$(if $(PROFILE),$(PY) -m pip install --quiet --disable-pip-version-check py-spy)
+	$(PY) -m bench.run $(if $(filter 1 true yes,$(QUICK)),--quick) $(if $(filter 1 true yes,$(LARGE)),--large) \
+		$(if $(PROFILE),--profile $(PROFILE)) $(BENCH_ARGS)
+
 stack: system-packages $(VENV)/.dev
 	$(PY) deploy/localstack.py up --web
 
 stack-down:
 	$(PY) deploy/localstack.py down
+
+# deploy/k8s/'s topology rehearsed from local binaries: N web replicas, each a gunicorn with its
+# own PgBouncer, behind nginx, one Postgres with a deliberately small max_connections; bounded
+# load, one replica killed halfway; prints a table, exits non-zero when a check fails.
+# SCALEOUT_ARGS="--replicas 6 --duration 30" passes options (deploy/scaleout.py --help).
+scaleout: system-packages $(VENV)/.runtime
+	$(PY) deploy/scaleout.py $(SCALEOUT_ARGS)
 
 # The running stack's database (pg_dump -Fc) and media folder, to var/backups/quill-<UTC time>/.
 backup: $(VENV)/.runtime

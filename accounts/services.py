@@ -5,12 +5,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
-from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Field
+from django.db.models import F, Field
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -27,7 +26,7 @@ from accounts.models import (
 from accounts.ratelimit import count_auth_attempt
 from accounts.uploads import forget_uploads_of
 from blog_project.exceptions import Conflict, InvalidToken, Suspended
-from blog_project.text import normalize_newlines
+from blog_project.text import image_url_errors, normalize_newlines
 
 # Tokens carry the credentials version they were issued under (accounts.models.User).
 CREDENTIALS_CLAIM = "cv"
@@ -240,10 +239,15 @@ def reinstate_users(*, users: Iterable[User]) -> int:
     return len(reinstated)
 
 
-def _new_credentials(user: User) -> TokenPair:
+def _new_credentials(user: User, *, password_changed: bool) -> TokenPair:
     """Ends every session and token the user has, and hands out one fresh token pair."""
-    user.credentials_version += 1
-    user.save(update_fields=["password", "credentials_version"])
+    # Counted in the database, and the password written only when it is the change: a stale
+    # copy of the user can neither undo a concurrent change nor bring back an old password.
+    changes: dict[str, object] = {"credentials_version": F("credentials_version") + 1}
+    if password_changed:
+        changes["password"] = user.password
+    User.objects.filter(pk=user.pk).update(**changes)
+    user.refresh_from_db(fields=["password", "credentials_version"])
     revoke_all_tokens(user=user)
     return issue_tokens(user=user)
 
@@ -270,13 +274,13 @@ def set_password(*, user: User, new_password: str) -> TokenPair:
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
     user.set_password(new_password)
-    return _new_credentials(user)
+    return _new_credentials(user, password_changed=True)
 
 
 @transaction.atomic
 def sign_out_everywhere(*, user: User) -> TokenPair:
     """Ends every session and token of the account; returns a fresh pair for the caller."""
-    return _new_credentials(user)
+    return _new_credentials(user, password_changed=False)
 
 
 @transaction.atomic
@@ -306,7 +310,7 @@ def update_profile(
         errors["bio"] = [f"Keep the bio to {BIO_MAX_LENGTH:,} characters or fewer (it has {len(bio):,})."]
     if image is not None:
         image = image.strip()
-        if image_errors := _image_errors(image):
+        if image_errors := image_url_errors(image, max_length=IMAGE_URL_MAX_LENGTH):
             errors["image"] = image_errors
     if errors:
         raise ValidationError(errors)
@@ -326,17 +330,6 @@ def update_profile(
     except IntegrityError as exc:  # lost a race for the username
         raise Conflict({"username": "This username is taken."}) from exc
     return user
-
-
-def _image_errors(image: str) -> list[str]:
-    """An avatar is empty, an https URL, or one of Quill's own media URLs."""
-    if not image or image.startswith(settings.MEDIA_URL):
-        return [] if len(image) <= IMAGE_URL_MAX_LENGTH else ["This image URL is too long."]
-    try:
-        URLValidator(schemes=["https"])(image)
-    except ValidationError:
-        return ["Use an https:// address for the image, or upload one."]
-    return [] if len(image) <= IMAGE_URL_MAX_LENGTH else ["This image URL is too long."]
 
 
 @transaction.atomic

@@ -5,6 +5,8 @@ own status codes and envelopes. Bad input is Django's `ValidationError` with fie
 the language forms and model validation already share.
 """
 
+from typing import Any
+
 
 class QuillError(Exception):
     """Base of every refusal the core makes. `message` is one readable sentence."""
@@ -57,6 +59,17 @@ class TooLarge(QuillError):
     """Too big to take: an upload over the size limit, or one that would pass the quota."""
 
     default_message = "That is too large."
+
+
+class StaleWrite(QuillError):
+    """A save based on a version of a story that has changed since: `current` is the story as
+    it is now, so the writer can compare and choose."""
+
+    default_message = "This story changed since you opened it."
+
+    def __init__(self, *, current: Any):
+        super().__init__()
+        self.current = current
 
 
 class InvalidToken(QuillError):

@@ -8,13 +8,37 @@ from itertools import pairwise
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 
 WORDS_PER_MINUTE = 200
 EXCERPT_LENGTH = 240
 
+# Fenced code is highlighted here, on the server, as spans with classes that
+# static/css/highlight.css colours (light and dark): inline styles would break the CSP.
+HIGHLIGHT_CLASS_PREFIX = "hl-"
+_formatter = HtmlFormatter(nowrap=True, classprefix=HIGHLIGHT_CLASS_PREFIX)
+
+
+def _highlight(code: str, language: str, attributes: str) -> str:
+    try:
+        lexer = get_lexer_by_name(language.strip().split()[0]) if language.strip() else None
+    except ClassNotFound:
+        lexer = None
+    # markdown-it escapes the code itself when this returns "" (no lexer: plain code).
+    return highlight(code, lexer, _formatter) if lexer is not None else ""
+
+
 # Raw HTML in the source is shown as text (html=False); nh3 is the second, independent wall.
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable(
-    ["table", "strikethrough"]
+_md = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True, "highlight": _highlight})
+    .enable(["table", "strikethrough"])
+    .use(tasklists_plugin)
+    .use(footnote_plugin)
 )
 
 # The Content-Security-Policy forbids inline styles, so table column alignment (which
@@ -33,30 +57,81 @@ _md.core.ruler.push("alignment_as_class", _alignment_as_class)
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "figcaption", "figure", "h1", "h2",
-    "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup",
-    "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "input", "li", "ol", "p", "pre", "s", "section",
+    "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
+    "a": {"href", "title", "id", "class"},
     "img": {"src", "alt", "title"},
     "code": {"class"},
-    "ol": {"start"},
+    "ol": {"start", "class"},
+    "ul": {"class"},
+    "li": {"class", "id"},
+    "input": {"type", "checked", "disabled", "class"},
+    "section": {"class"},
+    "sup": {"class"},
+    "hr": {"class"},
+    "span": {"class"},
+    "th": {"class"},
+    "td": {"class"},
 }
-ALLOWED_ATTRIBUTE_VALUES = {cell: {"class": set(ALIGN_CLASSES.values())} for cell in ("th", "td")}
+# Classes and ids the renderer itself writes; anything else an author smuggles in is dropped.
+RENDERER_CLASSES = {
+    *ALIGN_CLASSES.values(),
+    "contains-task-list", "task-list-item", "task-list-item-checkbox", "footnotes",
+    "footnotes-list", "footnote-item", "footnote-ref", "footnote-backref", "footnotes-sep",
+}  # fmt: skip
+FOOTNOTE_ID = re.compile(r"^fn(ref)?\d+(:\d+)?$")
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "class":
+        classes = value.split()
+        if tag == "span":
+            allowed = all(name.startswith(HIGHLIGHT_CLASS_PREFIX) for name in classes)
+        elif tag == "code":
+            allowed = all(name.startswith("language-") for name in classes)
+        else:
+            allowed = all(name in RENDERER_CLASSES for name in classes)
+        return value if allowed else None
+    if attribute == "id":
+        return value if FOOTNOTE_ID.match(value) else None
+    if tag == "input":
+        # Only the disabled checkboxes of task lists.
+        return (
+            value
+            if (attribute, value) in {("type", "checkbox"), ("checked", "checked"), ("disabled", "disabled")}
+            else None
+        )
+    return value
+
+
 def render_markdown(source: str) -> str:
-    """Sanitised HTML for Markdown source: no scripts, no event handlers, no javascript: links."""
+    """Sanitised HTML for Markdown source: no scripts, no event handlers, no javascript: links;
+    fenced code highlighted, task lists and footnotes."""
     return nh3.clean(
         _md.render(source),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_keep_attribute,
         url_schemes=URL_SCHEMES,
-        tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
         set_tag_attribute_values={"img": {"loading": "lazy"}},
         link_rel="nofollow noopener noreferrer ugc",
     )
+
+
+def highlight_stylesheet() -> str:
+    """The CSS for highlighted code, light and dark (static/css/highlight.css is made from it)."""
+
+    # Token colours only: the code block's own box and background come from quill.css.
+    def rules(style: str) -> list[str]:
+        formatter = HtmlFormatter(style=style, classprefix=HIGHLIGHT_CLASS_PREFIX)
+        return formatter.get_token_style_defs(".prose pre")
+
+    light = "\n".join(rules("friendly"))
+    dark = "\n".join(f"  {rule}" for rule in rules("monokai"))
+    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
 
 
 def plain_text(source: str) -> str:

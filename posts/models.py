@@ -3,14 +3,20 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
+
+from posts.markdown import render_markdown
 
 TITLE_MAX_LENGTH = 200
 CONTENT_MAX_LENGTH = 100_000
 TAG_MAX_LENGTH = 32
 MAX_TAGS = 5
 DESCRIPTION_MAX_LENGTH = 300
+COVER_MAX_LENGTH = 500
+REVISIONS_KEPT = 50
 COMMENT_MAX_LENGTH = 5000
 
 
@@ -35,7 +41,10 @@ class Tag(models.Model):
 
 class PostQuerySet(models.QuerySet["Post"]):
     def published(self) -> "PostQuerySet":
-        return self.filter(status=Post.Status.PUBLISHED)
+        """Stories readers can see: published, and whose time has come. A scheduled story
+        (published_at in the future) appears by itself at that moment: the database's clock
+        decides, in every query, so no job runs and no cache shows it early."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=Now())
 
 
 class Post(models.Model):
@@ -55,6 +64,15 @@ class Post(models.Model):
     slug = models.SlugField(max_length=120, unique=True, editable=False)
     content = models.TextField(blank=True, max_length=CONTENT_MAX_LENGTH, help_text="Markdown source.")
     excerpt = models.CharField(max_length=300, blank=True, editable=False)
+    # The sanitised HTML of `content`, rendered when it is saved (manage.py rerender_stories
+    # renders every story again after the renderer changes).
+    body_html = models.TextField(blank=True, editable=False)
+    cover_image = models.CharField(
+        max_length=COVER_MAX_LENGTH, blank=True, help_text="An https URL or one of Quill's media URLs."
+    )
+    # Grows with every change: the ETag of API v1, and what the editor checks before saving
+    # so that nothing is overwritten silently.
+    version = models.PositiveIntegerField(default=1, editable=False)
     reading_time = models.PositiveSmallIntegerField(default=1, editable=False, help_text="Minutes.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -90,8 +108,28 @@ class Post(models.Model):
         return reverse("posts:detail", args=[self.slug])
 
     @property
-    def is_published(self) -> bool:
+    def is_published_or_scheduled(self) -> bool:
+        """The author published it: it is up, or will be at `published_at`."""
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_published(self) -> bool:
+        """Readers can see it now."""
+        return (
+            self.is_published_or_scheduled
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        """Published for a time still to come: only its author sees it until then."""
+        return self.is_published_or_scheduled and not self.is_published
+
+    @property
+    def html(self) -> str:
+        """The story's sanitised HTML (rendered at save; a story saved before that is rendered now)."""
+        return self.body_html or render_markdown(self.content)
 
 
 class CreateRequest(models.Model):
@@ -142,3 +180,23 @@ class Clap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} claps for {self.post_id}"
+
+
+class Revision(models.Model):
+    """A story's title and text as they were before a save changed them."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    content = models.TextField(blank=True)
+    version = models.PositiveIntegerField(help_text="The story's version this text belonged to.")
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    saved_at = models.DateTimeField(help_text="When this text was saved (replaced later).")
+
+    class Meta:
+        ordering = ["-version"]
+        indexes = [models.Index(fields=["post", "-version"], name="revision_post_newest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} v{self.version}"

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 
 from accounts.models import Follow, User
 from blog_project.exceptions import NotFound
@@ -89,7 +89,19 @@ def published_posts(
 
 def sitemap_stories() -> QuerySet[Post]:
     """Published stories with just what a sitemap entry needs: no authors, no tags."""
-    return Post.objects.published().order_by("-published_at").only("slug", "updated_at")
+    return Post.objects.published().order_by("-published_at", "pk").only("slug", "updated_at")
+
+
+def sitemap_authors() -> QuerySet[User]:
+    """Active members with at least one published story."""
+    authors = Post.objects.published().values("author")
+    return User.objects.filter(is_active=True, pk__in=authors).order_by("username").only("username")
+
+
+def sitemap_tags() -> QuerySet[Tag]:
+    """Tags of published stories."""
+    live = Q(posts__status=Post.Status.PUBLISHED, posts__published_at__lte=Now())
+    return Tag.objects.filter(pk__in=Tag.objects.filter(live).values("pk")).order_by("name")
 
 
 def feed_posts(*, viewer: User) -> QuerySet[Post]:
@@ -119,7 +131,8 @@ def get_comment(*, post: Post, comment_id: str | int, viewer: Viewer) -> "Commen
 
 def tags_in_use() -> list[str]:
     """Tags of published stories, the most used first."""
-    tags = Tag.objects.filter(posts__status=Post.Status.PUBLISHED).annotate(uses=Count("posts"))
+    live = Q(posts__status=Post.Status.PUBLISHED, posts__published_at__lte=Now())
+    tags = Tag.objects.filter(live).annotate(uses=Count("posts", filter=live))
     return list(tags.order_by("-uses", "name").values_list("name", flat=True))
 
 
@@ -129,7 +142,8 @@ def stories_of(*, user: User) -> QuerySet[Post]:
 
 
 def _visible_to(user: User | AnonymousUser | None) -> QuerySet[Post]:
-    visible = Q(status=Post.Status.PUBLISHED)
+    # Published and due (not scheduled for later), or the reader's own.
+    visible = Q(status=Post.Status.PUBLISHED, published_at__lte=Now())
     if user is not None and user.is_authenticated:
         visible |= Q(author=user)
     return _with_relations(Post.objects.filter(visible))
@@ -157,3 +171,27 @@ def get_post_by_slug(*, slug: str, user: User | AnonymousUser | None, social: bo
         return posts.get(slug=slug)
     except Post.DoesNotExist:
         raise NotFound(STORY_NOT_FOUND, thing="story") from None
+
+
+def authors_to_follow(*, viewer: User, limit: int = 5) -> list[User]:
+    """Active authors the viewer does not follow (nor the viewer), who published most recently
+    first, each with `latest_at`, `latest_title` and `latest_slug` (their newest published
+    story) and `follower_count`: one query."""
+    latest = Post.objects.published().filter(author=OuterRef("pk")).order_by("-published_at", "-created_at")
+    followers = Follow.objects.filter(followed=OuterRef("pk")).order_by().values("followed")
+    authors = (
+        User.objects.filter(is_active=True)
+        .exclude(pk=viewer.pk)
+        .exclude(pk__in=Follow.objects.filter(follower=viewer).values("followed"))
+        .annotate(
+            latest_at=Subquery(latest.values("published_at")[:1]),
+            latest_title=Subquery(latest.values("title")[:1]),
+            latest_slug=Subquery(latest.values("slug")[:1]),
+            follower_count=Coalesce(
+                Subquery(followers.annotate(n=Count("*")).values("n")), 0, output_field=IntegerField()
+            ),
+        )
+        .filter(latest_at__isnull=False)
+        .order_by("-latest_at", "username")
+    )
+    return list(authors[:limit])

@@ -2,33 +2,36 @@
 
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.ratelimit import count_attempt
-from blog_project.exceptions import Conflict, NotAllowed, NotFound
-from blog_project.text import normalize_newlines
-from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes
+from blog_project.exceptions import Conflict, NotAllowed, NotFound, StaleWrite
+from blog_project.text import image_url_errors, normalize_newlines
+from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes, render_markdown
 from posts.models import (
     COMMENT_MAX_LENGTH,
     CONTENT_MAX_LENGTH,
+    COVER_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     MAX_TAGS,
+    REVISIONS_KEPT,
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     Clap,
     Comment,
     CreateRequest,
     Post,
+    Revision,
     Tag,
     normalize_tag,
 )
@@ -94,7 +97,8 @@ def _validate_text(title: str | None, content: str | None, description: str | No
 
 def _apply_content(post: Post, content: str) -> None:
     post.content = normalize_newlines(content)
-    post.reading_time = reading_minutes(plain_text(content))
+    post.body_html = render_markdown(post.content)
+    post.reading_time = reading_minutes(plain_text(post.content))
     _apply_excerpt(post)
 
 
@@ -107,13 +111,33 @@ def _apply_excerpt(post: Post) -> None:
 UNPUBLISHED: dict[str, object] = {"status": Post.Status.DRAFT, "published_at": None}
 
 
-def _apply_status(post: Post, publish: bool) -> None:
-    if publish and not post.is_published:
-        post.status = Post.Status.PUBLISHED
-        post.published_at = timezone.now()
-    elif not publish and post.is_published:
+def _apply_status(post: Post, publish: bool | None, published_at: datetime | None) -> None:
+    """publish False: a draft. publish True: up now, or at `published_at` (a future time
+    schedules it; a story already up or scheduled keeps its time unless one is given).
+    A `published_at` alone publishes at that time."""
+    if publish is False:
         for field, value in UNPUBLISHED.items():
             setattr(post, field, value)
+    elif published_at is not None:
+        post.status = Post.Status.PUBLISHED
+        post.published_at = published_at
+    elif publish and not post.is_published_or_scheduled:
+        post.status = Post.Status.PUBLISHED
+        post.published_at = timezone.now()
+
+
+def _validate_schedule(published_at: datetime | None) -> None:
+    if published_at is not None and timezone.is_naive(published_at):
+        raise ValidationError(
+            {"published_at": ["Give the time with its time zone (e.g. 2026-12-24T09:00:00Z)."]}
+        )
+
+
+def _validate_cover(cover_image: str | None) -> None:
+    if cover_image is not None and (
+        problems := image_url_errors(cover_image.strip(), max_length=COVER_MAX_LENGTH)
+    ):
+        raise ValidationError({"cover_image": problems})
 
 
 def _set_tags(post: Post, tags: list[str]) -> None:
@@ -147,12 +171,19 @@ def create_post(
     description: str = "",
     tags: Iterable[str] = (),
     publish: bool = False,
+    cover_image: str = "",
+    published_at: datetime | None = None,
 ) -> Post:
+    """A new story: a draft, published now (`publish`), or scheduled (`published_at` ahead)."""
     _validate_text(title, content, description)
+    _validate_cover(cover_image)
+    _validate_schedule(published_at)
     tag_names = clean_tags(tags)
-    post = Post(author=author, title=title.strip(), description=description.strip())
+    post = Post(
+        author=author, title=title.strip(), description=description.strip(), cover_image=cover_image.strip()
+    )
     _apply_content(post, content)
-    _apply_status(post, publish)
+    _apply_status(post, publish or None, published_at)
     _save_with_unique_slug(post)
     _set_tags(post, tag_names)
     return post
@@ -175,6 +206,8 @@ def create_post_once(
     description: str = "",
     tags: Iterable[str] = (),
     publish: bool = False,
+    cover_image: str = "",
+    published_at: datetime | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Creates a story once per (author, key) in 24 hours, remembering `answer(post)`.
 
@@ -195,7 +228,14 @@ def create_post_once(
             raise Conflict({"idempotency_key": KEY_REUSED}) from None
         return first.response, False
     post = create_post(
-        author=author, title=title, content=content, description=description, tags=tags, publish=publish
+        author=author,
+        title=title,
+        content=content,
+        description=description,
+        tags=tags,
+        publish=publish,
+        cover_image=cover_image,
+        published_at=published_at,
     )
     claim.response = answer(post)
     claim.save(update_fields=["response"])
@@ -223,11 +263,32 @@ def update_post(
     description: str | None = None,
     tags: Iterable[str] | None = None,
     publish: bool | None = None,
+    cover_image: str | None = None,
+    published_at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Post:
-    """Changes only the fields given (None leaves a field as it is)."""
+    """Changes only the fields given (None leaves a field as it is) and makes a new version.
+
+    With `expected_version` (the version the editor or client loaded), a story changed since
+    is not overwritten: StaleWrite carries the current one. A change of title or text keeps
+    the previous ones as a revision.
+    """
     ensure_author(post=post, user=editor)
     _validate_text(title, content, description)
+    _validate_cover(cover_image)
+    _validate_schedule(published_at)
     tag_names = clean_tags(tags) if tags is not None else None
+    # The row lock makes the version check and the save one step for simultaneous saves.
+    try:
+        stored = Post.objects.select_for_update().get(pk=post.pk)
+    except Post.DoesNotExist:  # deleted since the page loaded it
+        raise NotFound("No such story.", thing="story") from None
+    if expected_version is not None and expected_version != stored.version:
+        raise StaleWrite(current=stored)
+    previous = Revision(
+        post=post, title=stored.title, content=stored.content, version=stored.version,
+        saved_by_id=stored.author_id, saved_at=stored.updated_at,
+    )  # fmt: skip
     if description is not None:
         post.description = description.strip()
         _apply_excerpt(post)
@@ -235,12 +296,34 @@ def update_post(
         post.title = title.strip()
     if content is not None:
         _apply_content(post, content)
-    if publish is not None:
-        _apply_status(post, publish)
+    if cover_image is not None:
+        post.cover_image = cover_image.strip()
+    _apply_status(post, publish, published_at)
+    post.version = stored.version + 1
     post.save()
+    if (post.title, post.content) != (previous.title, previous.content):
+        _keep_revision(previous)
     if tag_names is not None:
         _set_tags(post, tag_names)
     return post
+
+
+def _keep_revision(revision: Revision) -> None:
+    revision.save()
+    older = Revision.objects.filter(post_id=revision.post_id).order_by("-version")[REVISIONS_KEPT:]
+    Revision.objects.filter(pk__in=list(older.values_list("pk", flat=True))).delete()
+
+
+@transaction.atomic
+def restore_revision(*, revision: Revision, editor: User, expected_version: int | None = None) -> Post:
+    """Brings back an earlier title and text; the text replaced is kept as a revision too."""
+    return update_post(
+        post=revision.post,
+        editor=editor,
+        title=revision.title,
+        content=revision.content,
+        expected_version=expected_version,
+    )
 
 
 def delete_post(*, post: Post, editor: User) -> None:
@@ -249,8 +332,11 @@ def delete_post(*, post: Post, editor: User) -> None:
 
 
 def unpublish_posts(*, posts: QuerySet[Post]) -> int:
-    """Moderation: turns published stories back into drafts. Returns how many changed."""
-    return posts.filter(status=Post.Status.PUBLISHED).update(**UNPUBLISHED, updated_at=timezone.now())
+    """Moderation: turns published (or scheduled) stories back into drafts, as a new version
+    of each, so an editor open on one cannot save over the change. Returns how many changed."""
+    return posts.filter(status=Post.Status.PUBLISHED).update(
+        **UNPUBLISHED, version=F("version") + 1, updated_at=timezone.now()
+    )
 
 
 # --- Claps and comments ---------------------------------------------------------------------
@@ -259,7 +345,7 @@ NOT_PUBLISHED = "No such story."
 COMMENT_REQUIRED = "Write something first."
 
 
-def _ensure_published(post: Post) -> None:
+def _ensure_published(post: Post) -> None:  # also not before its scheduled time
     # Claps and responses are for what readers can see; a draft is not there for them.
     if not post.is_published:
         raise NotFound(NOT_PUBLISHED, thing="story")

@@ -1,12 +1,7 @@
-from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
-from django.views.decorators.cache import cache_page
 
-from posts import views
-from posts.feeds import LatestStoriesFeed
-from posts.sitemaps import SITEMAPS
-
-SITEMAP_CACHE_SECONDS = 600
+from posts import sitemaps, views
+from posts.feeds import AuthorFeed, LatestStoriesFeed, TagFeed
 
 app_name = "posts"
 urlpatterns = [
@@ -14,14 +9,26 @@ urlpatterns = [
     path("p/<slug:slug>/", views.detail, name="detail"),
     path("p/<slug:slug>/edit/", views.edit, name="edit"),
     path("p/<slug:slug>/delete/", views.delete, name="delete"),
+    path("p/<slug:slug>/history/", views.history, name="history"),
+    path("p/<slug:slug>/history/<int:version>/", views.history_version, name="history_version"),
+    path("p/<slug:slug>/history/<int:version>/restore/", views.restore, name="restore"),
+    path("p/<slug:slug>/clap/", views.clap_story, name="clap"),
+    path("p/<slug:slug>/responses/", views.respond, name="respond"),
+    path("p/<slug:slug>/responses/<int:comment_id>/delete/", views.delete_response, name="delete_response"),
     # Only what a username can be (letters, digits, underscores) reaches the database.
     re_path(r"^@(?P<username>[A-Za-z0-9_]+)/$", views.author, name="author"),
+    re_path(r"^@(?P<username>[A-Za-z0-9_]+)/follow/$", views.follow_author, name="follow"),
+    path("following/", views.following, name="following"),
     path("tag/<str:tag>/", views.tag, name="tag"),
     path("search/", views.search, name="search"),
     path("write/", views.write, name="write"),
     path("write/preview/", views.preview, name="preview"),
     path("me/stories/", views.my_stories, name="my_stories"),
     path("feed.xml", LatestStoriesFeed(), name="feed"),
-    # Crawlers fetch it often and it grows with every story: one rendering per 10 minutes.
-    path("sitemap.xml", cache_page(SITEMAP_CACHE_SECONDS)(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    re_path(r"^@(?P<username>[A-Za-z0-9_]+)/feed\.xml$", AuthorFeed(), name="author_feed"),
+    path("tag/<str:tag>/feed.xml", TagFeed(), name="tag_feed"),
+    path("robots.txt", views.robots, name="robots"),
+    # Crawlers fetch them often and they grow with every story: cached while unchanged.
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
+    path("sitemap-<section>.xml", sitemaps.section, name="sitemap_section"),
 ]

@@ -1,34 +1,74 @@
-"""Reader pages, the editor and the author's own story list. Rules live in services/selectors;
-their refusals (not found, not yours) become the friendly error pages (blog_project.faces)."""
+"""Reader pages, the editor, the author's own story list, and claps, follows and responses.
+Rules live in services/selectors; their refusals (not found, not yours) become the friendly
+error pages (blog_project.faces)."""
 
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import wraps
+from typing import TYPE_CHECKING, Any, cast
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
 
+from accounts import services as account_services
+from accounts import uploads
 from accounts.models import User
-from accounts.selectors import get_author, signed_in_user
-from blog_project.exceptions import NotAllowed, NotFound
-from posts.forms import PostForm, StoryFields
+from accounts.selectors import get_profile, signed_in_user
+from blog_project.exceptions import NotAllowed, NotFound, RateLimited, StaleWrite, TooLarge
+from blog_project.middleware import allow_body_size
+from posts.forms import PostForm, ResponseForm
 from posts.markdown import render_markdown
-from posts.models import Post, normalize_tag
+from posts.models import Comment, Post, Revision, Tag, normalize_tag
 from posts.search import clean_query
-from posts.selectors import get_post_by_slug, published_posts, stories_of
-from posts.services import create_post, delete_post, ensure_author, is_author, update_post
+from posts.selectors import (
+    authors_to_follow,
+    comments_of,
+    feed_posts,
+    get_comment,
+    get_post_by_slug,
+    published_posts,
+    stories_of,
+    with_social,
+)
+from posts.services import (
+    add_comment,
+    can_delete_comment,
+    clap,
+    create_post,
+    delete_comment,
+    delete_post,
+    ensure_author,
+    is_author,
+    restore_revision,
+    unclap,
+    update_post,
+)
+
+if TYPE_CHECKING:
+    from posts.selectors import SocialPost
 
 PAGE_SIZE = 10
 
-# What each editor button does to the story's status (None leaves it as it is).
-PUBLISH_BY_ACTION: dict[str, bool | None] = {"draft": False, "publish": True, "unpublish": False, "": None}
 
-
-def _page(request: HttpRequest, posts: QuerySet[Post]) -> Page[Post]:
-    # get_page turns a missing, malformed or too-large ?page= into the nearest real page.
-    return Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, posts: QuerySet[Post]) -> "Page[SocialPost]":
+    """One page of story cards, each with its clap and response counts (no query per card).
+    get_page turns a missing, malformed or too-large ?page= into the nearest real page."""
+    return Paginator(with_social(posts, viewer=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -36,21 +76,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    post = get_post_by_slug(slug=slug, user=request.user)
-    context = {
-        "post": post,
-        "body": render_markdown(post.content),
-        "can_edit": is_author(post=post, user=request.user),
-    }
-    return render(request, "posts/detail.html", context)
+    post = get_post_by_slug(slug=slug, user=request.user, social=True)
+    return _story_page(request, post, ResponseForm())
 
 
 def author(request: HttpRequest, username: str) -> HttpResponse:
-    writer = get_author(username=username)
+    writer = get_profile(username=username, viewer=request.user)
     if writer.username != username:  # /@Ada/ -> /@ada/, the one address of an author
         return redirect("posts:author", writer.username, permanent=True)
     page = _page(request, published_posts(author=writer.username))
-    return render(request, "posts/author.html", {"author": writer, "page": page})
+    is_self = writer.pk == request.user.pk
+    return render(request, "posts/author.html", {"author": writer, "page": page, "is_self": is_self})
 
 
 def tag(request: HttpRequest, tag: str) -> HttpResponse:
@@ -59,6 +95,8 @@ def tag(request: HttpRequest, tag: str) -> HttpResponse:
         raise NotFound("No such tag.", thing="tag")
     if name != tag:  # /tag/Web Development/ -> /tag/web-development/, the one address of a tag
         return redirect("posts:tag", name, permanent=True)
+    if not Tag.objects.filter(name=name).exists():  # a tag no story ever had
+        raise NotFound("No such tag.", thing="tag")
     return render(request, "posts/tag.html", {"tag": name, "page": _page(request, published_posts(tag=name))})
 
 
@@ -72,10 +110,16 @@ def search(request: HttpRequest) -> HttpResponse:
 def my_stories(request: HttpRequest) -> HttpResponse:
     stories = list(stories_of(user=signed_in_user(request.user)))
     context = {
-        "drafts": [post for post in stories if not post.is_published],
+        "drafts": [post for post in stories if not post.is_published_or_scheduled],
+        # The next to go up first.
+        "scheduled": sorted((post for post in stories if post.is_scheduled), key=_publication_time),
         "published": [post for post in stories if post.is_published],
     }
     return render(request, "posts/my_stories.html", context)
+
+
+def _publication_time(post: Post) -> datetime:
+    return post.published_at or post.updated_at
 
 
 def _own_post(request: HttpRequest, slug: str) -> Post:
@@ -85,46 +129,228 @@ def _own_post(request: HttpRequest, slug: str) -> Post:
     return post
 
 
-def _save(user: User, post: Post | None, action: str, fields: StoryFields) -> Post:
-    publish = PUBLISH_BY_ACTION[action]
+# --- The editor ------------------------------------------------------------------------------
+# One form (posts.forms.PostForm) for writing, saving, publishing, scheduling and unpublishing,
+# which works without JavaScript; quill.js adds the live preview, the copy kept on this device,
+# uploads at the cursor, Ctrl+S and the questions before leaving or unpublishing.
+
+SIGN_IN_TO_SAVE = "Your text is kept in this browser; sign in to save it."
+TAKEN_THEIRS = "You are editing the saved version now; your changes were dropped."
+# The editor's form may carry a cover and an image (browsers without JavaScript send them
+# with the text), each up to the upload limit.
+EDITOR_BODY_LIMIT = (2 * settings.QUILL_UPLOAD_MAX_MB + 1) * uploads.MiB
+# Fields of posts.services whose editor field has another name.
+EDITOR_FIELD = {"published_at": "publish_at"}
+DIFF_MAX_LINES = 400
+
+View = Callable[..., HttpResponse]
+
+
+def _sign_in_to_save(*, always: bool) -> Callable[[View], View]:
+    """A save sent after the session ended goes to sign in, then back to the editor, which
+    offers the copy quill.js kept in this browser; the sign-in page says so. `always`: also
+    for reading the editor (a story's editor is otherwise 403/404 for visitors, like the story
+    itself: the address of a draft does not lead anywhere)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated and (always or request.method == "POST"):
+                if request.method == "POST":
+                    messages.info(request, SIGN_IN_TO_SAVE)
+                return redirect_to_login(request.get_full_path())
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class SavedVersion:
+    """The story as it is stored, shown beside the author's text after a save over a newer
+    version was refused (StaleWrite)."""
+
+    post: Post
+    tags: str
+    action: str  # the button the author pressed: Keep mine presses it again
+    diff: list[tuple[str, str]]  # (kind, line): from the saved text to the author's
+
+
+def _when(moment: datetime) -> str:
+    """A time as pages say it: in the site's time zone, named."""
+    return f"{date_format(timezone.localtime(moment), 'M j, Y, H:i')} {timezone.get_current_timezone_name()}"
+
+
+def _with_image(content: str, url: str) -> str:
+    return f"{content.rstrip()}\n\n![]({url})\n" if content.strip() else f"![]({url})\n"
+
+
+def _bound_form(request: HttpRequest, post: Post | None, user: User) -> PostForm:
+    """The form as sent, validated. Images sent with it (browsers without JavaScript) are
+    stored first: the cover's address goes in its field, an image's Markdown at the end of the
+    text, so that neither is lost whatever happens to the save."""
+    data = request.POST.copy()
+    problems: dict[str, list[str]] = {}
+    for field in ("cover_file", "image_file"):
+        file = request.FILES.get(field)
+        if file is None:
+            continue
+        try:
+            upload = uploads.store_image(owner=user, file=file)
+        except ValidationError as error:
+            problems[field] = error.messages
+        except TooLarge as refusal:
+            problems[field] = [refusal.message]
+        else:
+            url = uploads.media_url(upload)
+            if field == "cover_file":
+                data["cover_image"] = url
+                data.pop("remove_cover", None)
+            else:
+                data["content"] = _with_image(data.get("content", ""), url)
+    form = PostForm.for_post(post, data)
+    form.is_valid()
+    for field, problem in problems.items():
+        form.add_error(field, problem)
+    return form
+
+
+def _refused(form: PostForm, error: ValidationError) -> None:
+    """Puts a refusal of posts.services beside the fields it names."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, problems in error.message_dict.items():
+        name = EDITOR_FIELD.get(field, field)
+        form.add_error(name if name in form.fields else None, problems)
+
+
+def _status_change(action: str, post: Post, when: datetime | None) -> tuple[bool | None, datetime | None]:
+    """(publish, published_at) for posts.services.update_post, by the button pressed."""
+    if action == "publish":  # a scheduled story goes up now
+        return True, timezone.now() if post.is_scheduled else None
+    if action == "schedule":
+        return True, when
+    if action in ("draft", "unschedule", "unpublish"):
+        return False, None
+    return None, None  # "save": as it is
+
+
+def _save(user: User, post: Post | None, action: str, form: PostForm) -> Post:
+    fields = form.text_fields()
+    when = form.cleaned_data["published_at"]  # Schedule's time, else None
     if post is None:
-        return create_post(author=user, publish=bool(publish), **fields)
-    return update_post(post=post, editor=user, publish=publish, **fields)
+        return create_post(author=user, publish=action == "publish", published_at=when, **fields)
+    publish, published_at = _status_change(action, post, when)
+    return update_post(
+        post=post,
+        editor=user,
+        publish=publish,
+        published_at=published_at,
+        expected_version=form.cleaned_data["version"],
+        **fields,
+    )
 
 
-def _saved_message(action: str, post: Post, was_published: bool) -> str:
+def _saved_message(action: str, post: Post, was_live: bool) -> str:
     if action == "publish":
-        return "Changes published." if was_published else "Your story is published."
+        return "Changes published." if was_live else "Your story is published."
     if action == "unpublish":
         return "Unpublished: the story is a draft again, only you can see it."
+    if action == "unschedule":
+        return "Unscheduled: the story is a draft again, only you can see it."
+    if post.is_scheduled and post.published_at is not None:
+        if action == "schedule":
+            return f"Scheduled for {_when(post.published_at)}. Until then only you can see it."
+        return f"Changes saved. The story is scheduled for {_when(post.published_at)}."
     return "Changes saved." if post.is_published else "Draft saved."
 
 
+def _diff(saved: Post, form: PostForm) -> list[tuple[str, str]]:
+    """The lines that differ between the saved title and text and the author's, with a little
+    context, as a unified diff reads."""
+    theirs = [f"Title: {saved.title}", "", *saved.content.splitlines()]
+    mine = [f"Title: {form.data.get('title', '')}", "", *str(form.data.get("content", "")).splitlines()]
+    lines = list(difflib.unified_diff(theirs, mine, lineterm="", n=2))[2:]  # without the file names
+    kinds = {"@": "hunk", "+": "added", "-": "removed"}
+    return [(kinds.get(line[:1], "same"), line) for line in lines[:DIFF_MAX_LINES]]
+
+
+def _editor_page(
+    request: HttpRequest, form: PostForm, post: Post | None, *, status: int = 200, **extra: object
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "post": post,
+        # The "preview" button renders the preview server-side, for browsers without JavaScript.
+        "preview": render_markdown(form.current_content()),
+        "cover": form.current_cover(),
+        # Text on screen that the server does not have (an error, a preview, a question): leaving asks.
+        "unsaved": form.is_bound,
+        "upload_max_mb": settings.QUILL_UPLOAD_MAX_MB,
+        "time_zone": timezone.get_current_timezone_name(),
+        **extra,
+    }
+    return render(request, "posts/editor.html", context, status=status)
+
+
+def _conflict_page(request: HttpRequest, form: PostForm, current: Post, action: str) -> HttpResponse:
+    """The author's text beside the saved one, which changed since the editor opened. The form
+    now carries the saved version: Keep mine (or a merge by hand) saves over it knowingly."""
+    data = {**dict(form.data.items()), "version": str(current.version)}
+    mine = PostForm.for_post(current, data)
+    mine.is_valid()
+    saved = SavedVersion(
+        post=current,
+        tags=", ".join(tag.name for tag in current.tags.all()),
+        action=action,
+        diff=_diff(current, mine),
+    )
+    return _editor_page(request, mine, current, status=409, conflict=saved)
+
+
 def _editor(request: HttpRequest, post: Post | None) -> HttpResponse:
-    form = PostForm.for_post(post, request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid() and form.cleaned_data["action"] != "preview":
-        action = form.cleaned_data["action"]
-        was_published = post is not None and post.is_published
-        try:
-            # write is login_required; edit checked the author first.
-            post = _save(signed_in_user(request.user), post, action, form.text_fields())
-        except ValidationError as exc:
-            form.add_error(None, exc)  # the errors name the fields; the typed text stays in the form
-        else:
-            # "story-saved" tells the page script that the browser's autosaved copy can go.
-            message = _saved_message(action, post, was_published)
-            messages.success(request, message, extra_tags="story-saved")
-            return redirect(post) if action == "publish" else redirect("posts:edit", post.slug)
-    # The "preview" button renders the preview server-side, for browsers without JavaScript.
-    context = {"form": form, "post": post, "preview": render_markdown(form.current_content())}
-    return render(request, "posts/editor.html", context)
+    user = signed_in_user(request.user)  # write is for members; edit checked the author first
+    if request.method != "POST":
+        return _editor_page(request, PostForm.for_post(post), post)
+    form = _bound_form(request, post, user)
+    if not form.is_valid():
+        return _editor_page(request, form, post)
+    action = form.cleaned_data["action"] or "save"
+    if action == "preview":
+        return _editor_page(request, form, post)
+    if action == "take_theirs":
+        # "story-saved" tells the page script that the copy kept on this device can go.
+        messages.info(request, TAKEN_THEIRS, extra_tags="story-saved")
+        return redirect("posts:edit", post.slug) if post is not None else redirect("posts:write")
+    if (
+        action == "unpublish"
+        and not form.cleaned_data["confirmed"]
+        and post
+        and post.is_published_or_scheduled
+    ):
+        return _editor_page(request, form, post, confirm_unpublish=True)
+    was_live = post is not None and post.is_published
+    try:
+        saved = _save(user, post, action, form)
+    except ValidationError as error:
+        _refused(form, error)  # the typed text stays in the form
+        return _editor_page(request, form, post)
+    except StaleWrite as refusal:
+        return _conflict_page(request, form, refusal.current, action)
+    messages.success(request, _saved_message(action, saved, was_live), extra_tags="story-saved")
+    return redirect(saved) if action == "publish" else redirect("posts:edit", saved.slug)
 
 
-@login_required
+@allow_body_size(EDITOR_BODY_LIMIT)
+@_sign_in_to_save(always=True)
 def write(request: HttpRequest) -> HttpResponse:
     return _editor(request, post=None)
 
 
+@allow_body_size(EDITOR_BODY_LIMIT)
+@_sign_in_to_save(always=False)
 def edit(request: HttpRequest, slug: str) -> HttpResponse:
     return _editor(request, post=_own_post(request, slug))
 
@@ -145,3 +371,352 @@ def preview(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         raise NotAllowed("Sign in to preview a story.", thing="story")
     return HttpResponse(render_markdown(request.POST.get("content", "")))
+
+
+# --- History: the author's earlier versions of a story --------------------------------------
+# Only its author sees a story's history (others: 404 for a draft, 403 otherwise, as for the
+# editor). A restore is a save like any other: a new version, the replaced text kept in turn.
+
+# Changes within a replaced block of lines are counted character by character up to this
+# size; past it (a rewrite), the block's lines count whole.
+CHAR_DIFF_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One version of a story's title and text, and the change it made to the one before."""
+
+    version: int
+    title: str
+    length: int
+    saved_at: datetime
+    saved_by: User | None
+    revision: Revision | None  # None: the story as it is now
+    added: int | None = None  # characters; None when the version before is no longer kept
+    removed: int | None = None
+    title_changed: bool = False
+
+
+def _change_size(old: str, new: str) -> tuple[int, int]:
+    """(characters added, characters removed) from `old` to `new`."""
+    before, after = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    added = removed = 0
+    for kind, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if kind == "equal":
+            continue
+        gone, came = "".join(before[i1:i2]), "".join(after[j1:j2])
+        if kind == "replace" and len(gone) + len(came) <= CHAR_DIFF_LIMIT:
+            chars = difflib.SequenceMatcher(None, gone, came, autojunk=False)
+            for part, a1, a2, b1, b2 in chars.get_opcodes():
+                removed += a2 - a1 if part in ("replace", "delete") else 0
+                added += b2 - b1 if part in ("replace", "insert") else 0
+        else:
+            removed += len(gone)
+            added += len(came)
+    return added, removed
+
+
+def _history(post: Post, revisions: list[Revision]) -> list[HistoryEntry]:
+    """The story now, then its kept revisions, newest first, each with its change."""
+    versions = [
+        HistoryEntry(post.version, post.title, len(post.content), post.updated_at, post.author, None),
+        *(
+            HistoryEntry(rev.version, rev.title, len(rev.content), rev.saved_at, rev.saved_by, rev)
+            for rev in revisions
+        ),
+    ]
+    texts = [post.content, *(rev.content for rev in revisions)]
+    entries = []
+    for index, entry in enumerate(versions):
+        if index + 1 < len(versions):
+            before_title, before_text = versions[index + 1].title, texts[index + 1]
+        elif entry.version == 1:  # the first version: everything in it was added
+            before_title, before_text = entry.title, ""
+        else:  # the version before is no longer kept
+            entries.append(entry)
+            continue
+        added, removed = _change_size(before_text, texts[index])
+        entries.append(
+            replace(entry, added=added, removed=removed, title_changed=before_title != entry.title)
+        )
+    return entries
+
+
+def _revision(post: Post, version: int) -> Revision:
+    revision = post.revisions.select_related("saved_by").filter(version=version).first()
+    if revision is None:
+        raise NotFound("No such version of this story.", thing="revision")
+    return revision
+
+
+def history(request: HttpRequest, slug: str) -> HttpResponse:
+    post = _own_post(request, slug)
+    revisions = list(post.revisions.select_related("saved_by"))
+    return render(request, "posts/history.html", {"post": post, "entries": _history(post, revisions)})
+
+
+def history_version(request: HttpRequest, slug: str, version: int) -> HttpResponse:
+    post = _own_post(request, slug)
+    revision = _revision(post, version)
+    context = {"post": post, "revision": revision, "body": render_markdown(revision.content)}
+    return render(request, "posts/history_version.html", context)
+
+
+def restore(request: HttpRequest, slug: str, version: int) -> HttpResponse:
+    """GET asks for confirmation (works without JavaScript); POST restores, unless the story
+    changed since the question was asked."""
+    post = _own_post(request, slug)
+    revision = _revision(post, version)
+    if request.method != "POST":
+        return render(request, "posts/history_restore.html", {"post": post, "revision": revision})
+    try:
+        expected = int(request.POST.get("version", ""))
+    except ValueError:
+        expected = None
+    try:
+        restored = restore_revision(
+            revision=revision, editor=signed_in_user(request.user), expected_version=expected
+        )
+    except StaleWrite as refusal:
+        context = {"post": refusal.current, "revision": revision, "changed": True}
+        return render(request, "posts/history_restore.html", context, status=409)
+    messages.success(request, f"Version {version} is restored: it is now version {restored.version}.")
+    return redirect("posts:edit", restored.slug)
+
+
+# --- Claps, follows and responses ------------------------------------------------------------
+# Every action is a plain form POST that redirects back with a message, so it works without
+# JavaScript; quill.js sends the same POST with `Accept: application/json` to toggle claps and
+# follows in place, and gets the new state as JSON instead of a redirect.
+
+
+@dataclass(frozen=True)
+class StoryResponse:
+    """A response as the story page lists it: may the viewer delete it?"""
+
+    comment: Comment
+    can_delete: bool
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    # Browsers send `text/html, ..., */*`: only a request that prefers JSON gets it.
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def _json(request: HttpRequest, data: dict[str, Any], status: int = 200) -> JsonResponse:
+    response = JsonResponse(data, status=status)
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    """Where to go after an action: ?next= (or the form's `next`) when it is on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _sign_in_first(request: HttpRequest, back: str, message: str) -> HttpResponse:
+    """Anonymous visitors are sent to sign in, then back to the page they were on (not to
+    the POST-only address of the action)."""
+    signin = redirect_to_login(back)
+    if _wants_json(request):
+        return _json(request, {"error": message, "signin_url": signin["Location"]}, status=401)
+    messages.info(request, message)
+    return signin
+
+
+def _wanted(request: HttpRequest, *, on: str, off: str, now: bool) -> bool:
+    """The state the member asked for: the button says which (so a double submit does not
+    undo itself); without it, the opposite of the current state."""
+    action = request.POST.get("action")
+    if action in (on, off):
+        return action == on
+    return not now
+
+
+def _count_text(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _claps_text(count: int) -> str:
+    return _count_text(count, "clap", "claps")
+
+
+def _followers_text(count: int) -> str:
+    return _count_text(count, "follower", "followers")
+
+
+def _social(post: Post) -> "SocialPost":
+    # get_post_by_slug(..., social=True) annotates the story as with_social does.
+    return cast("SocialPost", post)
+
+
+def _story_page(request: HttpRequest, post: Post, form: ResponseForm, status: int = 200) -> HttpResponse:
+    """The story with its claps, its author's follow button and its responses (oldest first):
+    the same number of queries however many claps and responses it has."""
+    responses = [
+        StoryResponse(comment, can_delete_comment(comment=comment, user=request.user))
+        for comment in comments_of(post=post, viewer=request.user)
+    ]
+    context = {
+        "post": _social(post),
+        "body": post.html,
+        "can_edit": is_author(post=post, user=request.user),
+        "responses": responses,
+        "response_form": form,
+    }
+    return render(request, "posts/detail.html", context, status=status)
+
+
+@require_POST
+def clap_story(request: HttpRequest, slug: str) -> HttpResponse:
+    """Claps for a story, or takes the clap back."""
+    back = _back(request, reverse("posts:detail", args=[slug]))
+    if not isinstance(request.user, User):
+        return _sign_in_first(request, back, "Sign in to clap for stories.")
+    member = request.user
+    post = _social(get_post_by_slug(slug=slug, user=member, social=True))
+    if wanted := _wanted(request, on="clap", off="unclap", now=post.clapped):
+        clap(post=post, member=member)
+    else:
+        unclap(post=post, member=member)
+    if _wants_json(request):
+        post = _social(get_post_by_slug(slug=slug, user=member, social=True))
+        return _json(
+            request,
+            {
+                "clapped": post.clapped,
+                "clap_count": post.clap_count,
+                "count_text": _claps_text(post.clap_count),
+            },
+        )
+    if wanted:
+        messages.success(request, f"You clapped for “{post.title}”.")
+    else:
+        messages.success(request, f"You took back your clap for “{post.title}”.")
+    return redirect(back)
+
+
+@require_POST
+def follow_author(request: HttpRequest, username: str) -> HttpResponse:
+    """Follows an author, or stops following them."""
+    if not isinstance(request.user, User):
+        back = _back(request, reverse("posts:author", args=[username]))
+        return _sign_in_first(request, back, "Sign in to follow authors.")
+    member = request.user
+    author = get_profile(username=username, viewer=member)
+    back = _back(request, reverse("posts:author", args=[author.username]))
+    wanted = _wanted(request, on="follow", off="unfollow", now=author.followed_by_viewer)
+    try:
+        if wanted:
+            account_services.follow(follower=member, followed=author)
+        else:
+            account_services.unfollow(follower=member, followed=author)
+    except ValidationError as exc:  # following oneself
+        if _wants_json(request):
+            return _json(request, {"error": " ".join(exc.messages)}, status=400)
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    if _wants_json(request):
+        author = get_profile(username=author.username, viewer=member)
+        return _json(
+            request,
+            {
+                "username": author.username,
+                "following": author.followed_by_viewer,
+                "follower_count": author.follower_count,
+                "count_text": _followers_text(author.follower_count),
+            },
+        )
+    if wanted:
+        messages.success(request, f"You follow {author.display_name}: their new stories appear in Following.")
+    else:
+        messages.success(request, f"You no longer follow {author.display_name}.")
+    return redirect(back)
+
+
+def respond(request: HttpRequest, slug: str) -> HttpResponse:
+    """Publishes a response. A refused one shows the story again with the message beside the
+    text, which is kept."""
+    story_url = reverse("posts:detail", args=[slug])
+    if request.method != "POST":  # e.g. going back to a page that showed an error
+        return redirect(f"{story_url}#responses")
+    if not isinstance(request.user, User):
+        return _sign_in_first(request, f"{story_url}#respond", "Sign in to respond.")
+    member = request.user
+    post = get_post_by_slug(slug=slug, user=member, social=True)
+    form = ResponseForm(request.POST)
+    status, retry_after = 200, None
+    if form.is_valid():
+        try:
+            comment = add_comment(post=post, author=member, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            form.add_error(None, exc)  # the errors name the body field: shown beside it
+        except RateLimited as refusal:
+            form.add_error(
+                "body",
+                f"You are responding too often. Please wait {refusal.retry_after} seconds "
+                "and send it again: your text is still here.",
+            )
+            status, retry_after = 429, refusal.retry_after
+        else:
+            if _wants_json(request):
+                url = f"{story_url}#response-{comment.pk}"
+                return _json(request, {"id": comment.pk, "url": url}, status=201)
+            messages.success(request, "Your response is published.")
+            return redirect(f"{story_url}#response-{comment.pk}")
+    if _wants_json(request):
+        response: HttpResponse = _json(
+            request,
+            {"error": "Your response was not published.", "details": form.errors},
+            status=429 if retry_after is not None else 400,
+        )
+    else:
+        response = _story_page(request, post, form, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def delete_response(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
+    """GET asks for confirmation (works without JavaScript); POST deletes. Only the response's
+    author, the story's author and moderators get this far; others get 403."""
+    post = get_post_by_slug(slug=slug, user=request.user)
+    comment = get_comment(post=post, comment_id=comment_id, viewer=request.user)
+    if not can_delete_comment(comment=comment, user=request.user):
+        raise NotAllowed(thing="comment")
+    back = _back(request, f"{post.get_absolute_url()}#responses")
+    if request.method == "POST":
+        delete_comment(comment=comment, user=signed_in_user(request.user))
+        messages.success(request, "The response is deleted.")
+        return redirect(back)
+    return render(request, "posts/delete_response.html", {"post": post, "comment": comment, "back": back})
+
+
+@login_required
+def following(request: HttpRequest) -> HttpResponse:
+    """The member's feed: stories by the authors they follow, newest first. With none yet, a
+    few authors to follow (those who published most recently)."""
+    member = signed_in_user(request.user)
+    page = _page(request, feed_posts(viewer=member))
+    suggestions = [] if page.paginator.count else authors_to_follow(viewer=member)
+    return render(request, "posts/following.html", {"page": page, "suggestions": suggestions})
+
+
+@require_safe
+def robots(request: HttpRequest) -> HttpResponse:
+    """Crawlers may read everything public; the sitemap lists it."""
+    lines = [
+        "User-agent: *",
+        *(f"Disallow: {reverse(name)}" for name in ROBOTS_DISALLOWED),
+        f"Sitemap: {request.build_absolute_uri(reverse('posts:sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+# Pages only a signed-in member sees, or that only answer forms.
+ROBOTS_DISALLOWED = ("posts:write", "posts:my_stories", "posts:following", "accounts:settings", "admin:index")

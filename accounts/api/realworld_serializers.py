@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
 
-from accounts.models import User
-from blog_project.api.fields import StrictCharField
+from accounts.models import BIO_MAX_LENGTH, User
+from blog_project.api.fields import (
+    EMAIL_SCHEMA,
+    IMAGE_URL_SCHEMA,
+    NEW_PASSWORD_SCHEMA,
+    USERNAME_SCHEMA,
+    EmailText,
+    StrictCharField,
+)
 from blog_project.api.realworld import OptionalTextField
 
 if TYPE_CHECKING:
@@ -39,17 +46,26 @@ class LoginUserSerializer(serializers.Serializer):
 
 
 class NewUserSerializer(serializers.Serializer):
-    username = text()
-    email = text()
-    password = text(trim_whitespace=False, style={"input_type": "password"})
+    username = text(schema=USERNAME_SCHEMA)
+    email = text(schema=EMAIL_SCHEMA)
+    password = text(trim_whitespace=False, style={"input_type": "password"}, schema=NEW_PASSWORD_SCHEMA)
 
 
 class UpdateUserSerializer(serializers.Serializer):
-    email = text(required=False)
-    password = text(required=False, trim_whitespace=False, style={"input_type": "password"})
-    username = text(required=False)
-    bio = text(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
-    image = text(required=False, allow_blank=True, allow_null=True)
+    email = text(required=False, schema=EMAIL_SCHEMA)
+    password = text(
+        required=False, trim_whitespace=False, style={"input_type": "password"}, schema=NEW_PASSWORD_SCHEMA
+    )
+    username = text(required=False, schema=USERNAME_SCHEMA)
+    bio = text(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=False,
+        schema={"maxLength": BIO_MAX_LENGTH},
+    )
+    image = text(required=False, allow_blank=True, allow_null=True, schema=IMAGE_URL_SCHEMA)
+    openapi_schema = {"minProperties": 1}  # validate() refuses an empty change
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs:
@@ -64,6 +80,7 @@ UpdateUserRequestSerializer = envelope("user", UpdateUserSerializer, "UpdateUser
 
 
 class RealWorldUserSerializer(serializers.ModelSerializer):
+    email = EmailText(read_only=True)
     token = serializers.SerializerMethodField()
     bio = OptionalTextField()
     image = OptionalTextField()

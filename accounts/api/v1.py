@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.urls import path
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -31,6 +31,8 @@ from blog_project.api.v1 import ErrorSerializer, V1APIView, error_responses
 from blog_project.faces import client_ip
 
 SIGN_IN_FAILED = "Incorrect email or password."
+# The image types an upload may be, as the schema names them.
+IMAGE_TYPES = ", ".join(media_type for media_type, _ in uploads.FORMATS.values())
 
 
 def _auth_result(user: User) -> dict[str, object]:
@@ -206,7 +208,11 @@ class MediaView(UserAPIView):
         description="Send `multipart/form-data` with the image in `file`. Pillow decodes it and writes "
         "it anew (EXIF and other metadata dropped, turned upright); anything that is not a JPEG, PNG, WebP "
         "or GIF image is refused. Uploads count against the member's quota (200 MiB by default).",
-        request={"multipart/form-data": MediaUploadSerializer},
+        request={
+            "multipart/form-data": OpenApiRequest(
+                MediaUploadSerializer, encoding={"file": {"contentType": IMAGE_TYPES}}
+            )
+        },
         responses={
             201: MediaSerializer,
             413: OpenApiResponse(

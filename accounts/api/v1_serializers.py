@@ -3,10 +3,20 @@
 from rest_framework import serializers
 
 from accounts.models import BIO_MAX_LENGTH, User
-from blog_project.api.fields import StrictCharField
+from blog_project.api.fields import (
+    EMAIL_SCHEMA,
+    IMAGE_URL_SCHEMA,
+    NAME_SCHEMA,
+    NEW_PASSWORD_SCHEMA,
+    USERNAME_SCHEMA,
+    EmailText,
+    StrictCharField,
+)
 
 
 class UserSerializer(serializers.ModelSerializer):
+    email = EmailText(read_only=True)
+
     class Meta:
         model = User
         fields = ["id", "email", "username", "name", "bio", "image"]
@@ -16,8 +26,8 @@ class UserSerializer(serializers.ModelSerializer):
 class ProfileUpdateSerializer(serializers.Serializer):
     """Any of the fields; the ones left out keep their value. Rules live in accounts.services."""
 
-    name = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
-    username = StrictCharField(required=False, trim_whitespace=False)
+    name = StrictCharField(required=False, allow_blank=True, trim_whitespace=False, schema=NAME_SCHEMA)
+    username = StrictCharField(required=False, trim_whitespace=False, schema=USERNAME_SCHEMA)
     bio = StrictCharField(
         required=False,
         allow_blank=True,
@@ -28,13 +38,16 @@ class ProfileUpdateSerializer(serializers.Serializer):
     image = StrictCharField(
         required=False,
         allow_blank=True,
+        schema=IMAGE_URL_SCHEMA,
         help_text="An https:// URL, a URL from POST /api/v1/media, or empty for none.",
     )
 
 
 class PasswordChangeSerializer(serializers.Serializer):
     current_password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
-    new_password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
+    new_password = StrictCharField(
+        trim_whitespace=False, style={"input_type": "password"}, schema=NEW_PASSWORD_SCHEMA
+    )
 
 
 class AuthorSerializer(serializers.ModelSerializer):
@@ -47,10 +60,12 @@ class AuthorSerializer(serializers.ModelSerializer):
 
 
 class SignUpSerializer(serializers.Serializer):
-    email = StrictCharField()
-    password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
-    name = StrictCharField(required=False, allow_blank=True)
-    username = StrictCharField(required=False, allow_blank=True)
+    email = StrictCharField(schema=EMAIL_SCHEMA)
+    password = StrictCharField(
+        trim_whitespace=False, style={"input_type": "password"}, schema=NEW_PASSWORD_SCHEMA
+    )
+    name = StrictCharField(required=False, allow_blank=True, schema=NAME_SCHEMA)
+    username = StrictCharField(required=False, allow_blank=True, schema=USERNAME_SCHEMA)
 
 
 class SignInSerializer(serializers.Serializer):

@@ -5,10 +5,17 @@ in the services. `schema` states those rules in the OpenAPI schema without check
 second time here, so a schema-valid request is one the services accept.
 """
 
+import re
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import password_validation
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from accounts.models import IMAGE_URL_MAX_LENGTH, USERNAME_MAX_LENGTH, username_validator
+from accounts.services import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 
 # DRF's CharField answers 400 to NUL characters in any text input, and to text that is
 # blank once trimmed where blank is not allowed.
@@ -30,8 +37,12 @@ class StrictCharField(DocumentedField, serializers.CharField):
 
     def __init__(self, *, schema: dict[str, Any] | None = None, **kwargs: Any):
         blank_refused = not kwargs.get("allow_blank", False) and kwargs.get("trim_whitespace", True)
-        pattern = NOT_BLANK_PATTERN if blank_refused else NO_NUL_PATTERN
-        super().__init__(schema={"pattern": pattern} | (schema or {}), **kwargs)
+        notes: dict[str, Any] = {"pattern": NOT_BLANK_PATTERN if blank_refused else NO_NUL_PATTERN}
+        if kwargs.get("allow_blank", False):
+            # drf-spectacular offers a blank-allowed field as oneOf [the rules, {"maxLength": 0}]:
+            # without this the empty string would match both, and oneOf would refuse it.
+            notes["minLength"] = 1
+        super().__init__(schema=notes | (schema or {}), **kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -43,6 +54,12 @@ class StrictListField(DocumentedField, serializers.ListField):
     """A JSON array (DRF's ListField already refuses a string or an object)."""
 
 
+# An email as Quill answers it: whatever sign-up took (see EMAIL_SCHEMA), so no `format: email`.
+@extend_schema_field({"type": "string"})
+class EmailText(serializers.CharField):
+    pass
+
+
 class DocumentedFieldExtension(OpenApiSerializerFieldExtension):
     """Adds a field's `schema` notes to the schema drf-spectacular derives for it."""
 
@@ -52,3 +69,47 @@ class DocumentedFieldExtension(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         return schema | self.target.schema
+
+
+# --- The core's account rules (accounts.services), as every JSON face's schema states them ---
+
+
+def _password_min_length() -> int:
+    for validator in password_validation.get_default_password_validators():
+        if isinstance(validator, password_validation.MinimumLengthValidator):
+            return validator.min_length
+    return 1
+
+
+_HOST_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,20}[A-Za-z0-9])?"
+
+# Django's validate_email: a dot-atom local part and a host name whose last label is letters
+# (the schema leaves out the quoted, IP-literal and non-ASCII forms Django also takes). Not
+# `format: email`: that is RFC 5321's, which also limits the local part to 64 characters, and
+# Django does not.
+_EMAIL_ATOM = "[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"
+EMAIL_SCHEMA = {
+    "maxLength": EMAIL_MAX_LENGTH,
+    "pattern": f"^{_EMAIL_ATOM}(?:\\.{_EMAIL_ATOM})*@(?:{_HOST_LABEL}\\.)+[A-Za-z]{{2,63}}$",
+}
+# A letter or a digit somewhere (what a tag is made of once normalised).
+LETTER_OR_DIGIT_PATTERN = "^[^\\u0000]*[^\\W_][^\\u0000]*$"
+# A new password: Django's validators (AUTH_PASSWORD_VALIDATORS). The schema states the length
+# and "not entirely numeric"; "not common" and "not like the email or name" it cannot.
+NEW_PASSWORD_SCHEMA = {
+    "minLength": _password_min_length(),
+    "pattern": "^[^\\u0000]*[^0-9\\u0000][^\\u0000]*$",
+}
+_USERNAME_REGEX = username_validator.regex
+USERNAME_SCHEMA = {
+    "maxLength": USERNAME_MAX_LENGTH,
+    "pattern": _USERNAME_REGEX if isinstance(_USERNAME_REGEX, str) else _USERNAME_REGEX.pattern,
+}
+NAME_SCHEMA = {"maxLength": NAME_MAX_LENGTH}
+# An avatar or cover: one of Quill's own media URLs, or an https:// URL (the schema states a
+# plain host name and path; the server takes any URL Django's URLValidator takes).
+IMAGE_URL_SCHEMA = {
+    "maxLength": IMAGE_URL_MAX_LENGTH,
+    "pattern": f"^(?:{re.escape(settings.MEDIA_URL)}[^\\u0000]*"
+    f"|https://{_HOST_LABEL}(?:\\.{_HOST_LABEL}){{0,3}}\\.[A-Za-z]{{2,24}}(?:/[!-~]*)?)$",
+}

@@ -51,6 +51,8 @@ ERROR_DESCRIPTIONS = {
     403: "Signed in, but this is not yours to change.",
     404: "No such thing (a draft of someone else and a malformed id are also 404).",
     409: "The email or username is already taken.",
+    412: "The story changed since the version in If-Match: nothing was saved; the current story "
+    "is in `details.post`.",
     413: "The request body is larger than 1 MiB.",
     415: "The body is not JSON: send it with `Content-Type: application/json`.",
     429: "Too many attempts; retry after the number of seconds in the `Retry-After` header.",

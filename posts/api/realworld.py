@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import signed_in_user
+from blog_project.api.fields import NO_NUL_PATTERN
 from blog_project.api.realworld import RealWorldAPIView, error_responses
 from posts import selectors, services
 from posts.api.realworld_serializers import (
@@ -30,18 +31,24 @@ from posts.models import Post
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Any offset past this skips every article (the database refuses offsets past 64 bits).
+MAX_OFFSET = 2**31 - 1
 PAGE_PARAMETERS = [
     OpenApiParameter(
         "limit",
-        OpenApiTypes.INT,
+        {"type": "integer", "minimum": 1},
         description=f"Articles to return: {DEFAULT_LIMIT} unless given, at most {MAX_LIMIT}.",
     ),
-    OpenApiParameter("offset", OpenApiTypes.INT, description="Articles to skip first (0 unless given)."),
+    OpenApiParameter(
+        "offset", {"type": "integer", "minimum": 0}, description="Articles to skip first (0 unless given)."
+    ),
 ]
+# Text without NUL characters (Postgres cannot compare with them: 422, not a crash).
+FILTER_TEXT = {"type": "string", "pattern": NO_NUL_PATTERN}
 FILTER_PARAMETERS = [
-    OpenApiParameter("tag", OpenApiTypes.STR, description="Only articles with this tag."),
-    OpenApiParameter("author", OpenApiTypes.STR, description="Only articles by this username."),
-    OpenApiParameter("favorited", OpenApiTypes.STR, description="Only articles this username favorited."),
+    OpenApiParameter("tag", FILTER_TEXT, description="Only articles with this tag."),
+    OpenApiParameter("author", FILTER_TEXT, description="Only articles by this username."),
+    OpenApiParameter("favorited", FILTER_TEXT, description="Only articles this username favorited."),
 ]
 SLUG_PARAMETER = OpenApiParameter(
     "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The article's slug."
@@ -63,10 +70,17 @@ def _whole_number(request: Request, name: str, default: int, minimum: int) -> in
     return number
 
 
+def _filter_text(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    if value is not None and "\x00" in value:
+        raise ValidationError({name: ["must not contain NUL characters"]})
+    return value
+
+
 def _page(request: Request, posts: QuerySet[Post]) -> Response:
     """{"articles": [...], "articlesCount": <all that match>} for ?limit= and ?offset=."""
     limit = min(_whole_number(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
-    offset = _whole_number(request, "offset", 0, 0)
+    offset = min(_whole_number(request, "offset", 0, 0), MAX_OFFSET)
     social = selectors.with_social(posts, viewer=request.user)
     page = list(social[offset : offset + limit])
     body = {"articles": page, "articlesCount": posts.count()}
@@ -100,9 +114,9 @@ class ArticleListView(ArticlesView):
     )
     def get(self, request: Request) -> Response:
         posts = selectors.published_posts(
-            author=request.query_params.get("author"),
-            tag=request.query_params.get("tag"),
-            clapped_by=request.query_params.get("favorited"),
+            author=_filter_text(request, "author"),
+            tag=_filter_text(request, "tag"),
+            clapped_by=_filter_text(request, "favorited"),
         )
         return _page(request, posts)
 
@@ -258,6 +272,7 @@ class CommentDetailView(CommentsView):
 
 class TagListView(RealWorldAPIView):
     openapi_tag = "RealWorld: Tags"
+    authentication_classes = ()  # public, and the document lists no 401 here: tokens are ignored
     permission_classes = (AllowAny,)
 
     @extend_schema(operation_id="realworld_tags", summary="Tags in use", responses={200: TagsSerializer})

@@ -6,37 +6,53 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.realworld_serializers import MESSAGES, envelope, text
-from blog_project.api.fields import StrictListField
+from accounts.api.realworld_serializers import envelope, text
+from blog_project.api.fields import LETTER_OR_DIGIT_PATTERN, StrictListField
 from blog_project.api.realworld import OptionalTextField, TimestampField
-from posts.models import Comment, Post
+from posts.models import (
+    COMMENT_MAX_LENGTH,
+    CONTENT_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    MAX_TAGS,
+    TAG_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Comment,
+    Post,
+)
+
+# The rules posts.services enforces, as the schema states them.
+TITLE = {"maxLength": TITLE_MAX_LENGTH}
+DESCRIPTION = {"maxLength": DESCRIPTION_MAX_LENGTH}
+BODY = {"maxLength": CONTENT_MAX_LENGTH}
+COMMENT = {"maxLength": COMMENT_MAX_LENGTH}
 
 
 def _tag_list(**kwargs: Any) -> StrictListField:
     return StrictListField(
-        child=text(),
+        child=text(schema={"maxLength": TAG_MAX_LENGTH, "pattern": LETTER_OR_DIGIT_PATTERN}),
         error_messages={"not_a_list": "must be an array of strings", "null": "can't be null"},
+        schema={"maxItems": MAX_TAGS},
         **kwargs,
     )
 
 
 class NewArticleSerializer(serializers.Serializer):
-    title = text()
-    description = text(allow_blank=True)
-    body = text(trim_whitespace=False)
+    title = text(schema=TITLE)
+    description = text(allow_blank=True, schema=DESCRIPTION)
+    body = text(trim_whitespace=False, schema=BODY)
     tagList = _tag_list(required=False)
 
 
 class UpdateArticleSerializer(serializers.Serializer):
-    title = text(required=False)
-    description = text(required=False, allow_blank=True)
-    body = text(required=False, trim_whitespace=False)
+    title = text(required=False, schema=TITLE)
+    description = text(required=False, allow_blank=True, schema=DESCRIPTION)
+    body = text(required=False, trim_whitespace=False, schema=BODY)
     # Left out: the tags stay; []: no tags; null: refused.
     tagList = _tag_list(required=False)
 
 
 class NewCommentSerializer(serializers.Serializer):
-    body = serializers.CharField(error_messages=MESSAGES)
+    body = text(schema=COMMENT)
 
 
 NewArticleRequestSerializer = envelope("article", NewArticleSerializer, "NewArticleRequestSerializer")

@@ -3,6 +3,7 @@ posts.services and posts.selectors."""
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -19,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import signed_in_user
 from blog_project.api.v1 import ErrorSerializer, V1APIView, V1ListAPIView, error_responses
+from blog_project.exceptions import StaleWrite
 from posts import selectors, services
 from posts.api.v1_serializers import (
     PostCreatedSerializer,
@@ -33,11 +35,25 @@ from posts.api.v1_serializers import (
 from posts.models import CreateRequest, Post
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The story's id.")
+ENTITY_TAG = re.compile(r'(?:W/)?"(\d{1,9})"')
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match",
+    {"type": "string", "pattern": '^(?:W/)?"[0-9]{1,9}"$'},  # an ETag of this API (ENTITY_TAG)
+    OpenApiParameter.HEADER,
+    description='The ETag of the version you edited (e.g. "3"): the save is refused if the story '
+    "changed since.",
+)
 IDEMPOTENCY_KEY = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = CreateRequest._meta.get_field("key").max_length or 255
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_KEY,
-    OpenApiTypes.STR,
+    # Printable ASCII (a header's ends are trimmed, so no spaces there), as the view checks.
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+        "pattern": "^[!-~](?:[ -~]*[!-~])?$",
+    },
     OpenApiParameter.HEADER,
     description="Any unique string per story you mean to create (e.g. a UUID), so a retry after a "
     "lost answer cannot create it twice.",
@@ -100,9 +116,40 @@ class PostPagination(PageNumberPagination):
         return {**envelope, "required": ["posts", "count", "next", "previous"], "properties": properties}
 
 
+def _tagged(response: Response, post: Post) -> Response:
+    """Every answer that carries one story carries its version as ETag."""
+    response["ETag"] = f'"{post.version}"'
+    return response
+
+
+def _expected_version(request: Request) -> int | None:
+    """The version an If-Match header names ("3" or W/"3"), or None without one."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    match = ENTITY_TAG.fullmatch(header.strip())
+    if match is None:
+        raise ValidationError({"If-Match": ['Use the ETag this API sent, e.g. "3".']})
+    return int(match[1])
+
+
 def _updated(request: Request, post: Post, changes: dict[str, Any]) -> Response:
-    post = services.update_post(post=post, editor=signed_in_user(request.user), **changes)
-    return Response(PostUpdatedSerializer({"id": post.pk, "post": post, "updated": True}).data)
+    try:
+        post = services.update_post(
+            post=post,
+            editor=signed_in_user(request.user),
+            expected_version=_expected_version(request),
+            **changes,
+        )
+    except StaleWrite as refusal:
+        # 412 with the story as it is now, so the client can show both and choose.
+        current = refusal.current
+        body = {
+            "error": "The story changed since the version in If-Match; nothing was saved.",
+            "details": {"post": PostSerializer(current).data},
+        }
+        return _tagged(Response(body, status=status.HTTP_412_PRECONDITION_FAILED), current)
+    return _tagged(Response(PostUpdatedSerializer({"id": post.pk, "post": post, "updated": True}).data), post)
 
 
 class BlogAPIView(V1APIView):
@@ -140,7 +187,7 @@ class PostCollectionView(BlogAPIView):
         key = request.headers.get(IDEMPOTENCY_KEY)
         if key is None:
             post = services.create_post(author=author, **serializer.validated_data)
-            return Response(answer(post), status=status.HTTP_201_CREATED)
+            return _tagged(Response(answer(post), status=status.HTTP_201_CREATED), post)
         if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not key.isascii() or not key.isprintable():
             raise ValidationError(
                 {IDEMPOTENCY_KEY: [f"Use 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters."]}
@@ -153,6 +200,7 @@ class PostCollectionView(BlogAPIView):
             **serializer.validated_data,
         )
         response = Response(body, status=status.HTTP_201_CREATED)
+        response["ETag"] = f'"{body["post"]["version"]}"'  # the version the first answer had
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -162,7 +210,8 @@ class PostCollectionView(BlogAPIView):
         summary="Edit a story named by id in the body",
         description="The original app's update route; same as PATCH /api/v1/blog/{id}. Author only.",
         request=PostUpdateByIdSerializer,
-        responses={200: PostUpdatedSerializer, **error_responses(403, 404)},
+        parameters=[IF_MATCH_PARAMETER],
+        responses={200: PostUpdatedSerializer, **error_responses(403, 404, 412)},
     )
     def put(self, request: Request) -> Response:
         serializer = PostUpdateByIdSerializer(data=request.data)
@@ -201,10 +250,11 @@ class PostBulkView(V1ListAPIView):
 
 EDIT_SCHEMA: dict[str, Any] = {
     "summary": "Edit a story",
-    "description": "Send any of the fields; PUT and PATCH both change only what is sent. Author only.",
-    "parameters": [ID_PARAMETER],
+    "description": "Send any of the fields; PUT and PATCH both change only what is sent. Author only. "
+    "With If-Match, a story changed since that version is not overwritten (412).",
+    "parameters": [ID_PARAMETER, IF_MATCH_PARAMETER],
     "request": PostUpdateSerializer,
-    "responses": {200: PostUpdatedSerializer, **error_responses(403, 404)},
+    "responses": {200: PostUpdatedSerializer, **error_responses(403, 404, 412)},
 }
 
 
@@ -225,7 +275,8 @@ class PostDetailView(BlogAPIView):
         responses={200: PostEnvelopeSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, **path: str) -> Response:
-        return Response(PostEnvelopeSerializer({"post": self._post(request)}).data)
+        post = self._post(request)
+        return _tagged(Response(PostEnvelopeSerializer({"post": post}).data), post)
 
     @extend_schema(**EDIT_SCHEMA, operation_id="blog_update")
     def put(self, request: Request, **path: str) -> Response:

@@ -10,8 +10,22 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.api.v1_serializers import AuthorSerializer
-from blog_project.api.fields import NOT_BLANK_PATTERN, StrictCharField, StrictListField
-from posts.models import CONTENT_MAX_LENGTH, MAX_TAGS, TAG_MAX_LENGTH, TITLE_MAX_LENGTH, Post, Tag
+from blog_project.api.fields import (
+    IMAGE_URL_SCHEMA,
+    LETTER_OR_DIGIT_PATTERN,
+    NOT_BLANK_PATTERN,
+    StrictCharField,
+    StrictListField,
+)
+from posts.models import (
+    CONTENT_MAX_LENGTH,
+    COVER_MAX_LENGTH,
+    MAX_TAGS,
+    TAG_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Post,
+    Tag,
+)
 from posts.services import TITLE_REQUIRED
 
 TITLE_HELP = f"Up to {TITLE_MAX_LENGTH} characters."
@@ -36,7 +50,7 @@ class StrictBooleanField(serializers.BooleanField):
 # character, a tag a letter or digit).
 TITLE_SCHEMA = {"maxLength": TITLE_MAX_LENGTH, "pattern": NOT_BLANK_PATTERN}
 CONTENT_SCHEMA = {"maxLength": CONTENT_MAX_LENGTH}
-TAG_SCHEMA = {"maxLength": TAG_MAX_LENGTH, "pattern": "^[^\\u0000]*[^\\W_][^\\u0000]*$"}
+TAG_SCHEMA = {"maxLength": TAG_MAX_LENGTH, "pattern": LETTER_OR_DIGIT_PATTERN}
 
 
 def _text(**kwargs: Any) -> StrictCharField:
@@ -63,7 +77,8 @@ def _tags(**kwargs: Any) -> StrictListField:
 
 
 class PostSerializer(serializers.ModelSerializer):
-    published = serializers.BooleanField(source="is_published", read_only=True)
+    # True for a scheduled story too: published_at says when it goes up.
+    published = serializers.BooleanField(source="is_published_or_scheduled", read_only=True)
     tags = serializers.SlugRelatedField[Tag](many=True, read_only=True, slug_field="name")
     author = AuthorSerializer(read_only=True)
 
@@ -82,6 +97,8 @@ class PostSerializer(serializers.ModelSerializer):
             "reading_time",
             "tags",
             "author",
+            "cover_image",
+            "version",
         ]
         read_only_fields = fields
 
@@ -93,6 +110,16 @@ class PostUpdateSerializer(serializers.Serializer):
     content = _text(required=False, schema=CONTENT_SCHEMA, help_text=CONTENT_HELP)
     published = StrictBooleanField(source="publish", required=False, help_text=PUBLISHED_HELP)
     tags = _tags(required=False)
+    cover_image = StrictCharField(
+        required=False,
+        allow_blank=True,
+        schema=IMAGE_URL_SCHEMA | {"maxLength": COVER_MAX_LENGTH},
+        help_text="An https:// URL, a URL from POST /api/v1/media, or empty for none.",
+    )
+    published_at = serializers.DateTimeField(
+        required=False,
+        help_text="When the story goes up, with its time zone; a future time schedules it.",
+    )
 
 
 class PostCreateSerializer(PostUpdateSerializer):

@@ -13,4 +13,6 @@ POST_KEYS = {
     "reading_time",
     "tags",
     "author",
+    "cover_image",
+    "version",
 }

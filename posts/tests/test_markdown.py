@@ -135,7 +135,9 @@ def test_headings_code_blocks_quotes_links_and_images_render():
     )
     assert "<h2>A heading</h2>" in html
     assert "<code>inline code</code>" in html and "<em>emphasis</em>" in html
-    assert "<pre><code class=\"language-python\">print('&lt;hi&gt;')\n</code></pre>" in html
+    # Highlighted on the server: classes only (the CSP forbids inline styles), text escaped.
+    assert '<pre><code class="language-python"><span class="hl-nb">print</span>' in html
+    assert "&lt;hi&gt;" in html and "<hi>" not in html and "style=" not in html
     assert "<blockquote>\n<p>A quote</p>\n</blockquote>" in html
     assert '<a href="https://example.com/page" rel="nofollow noopener noreferrer ugc">A link</a>' in html
     assert '<img src="https://example.com/cat.png" alt="An image" loading="lazy">' in html

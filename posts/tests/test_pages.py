@@ -213,9 +213,13 @@ def test_tag_page_has_one_address_and_a_friendly_empty_state(client):
     assert response.status_code == 301
     assert response["Location"] == "/tag/web-development/"
 
-    empty = client.get("/tag/nothing-here/")
+    unknown = client.get("/tag/nothing-here/")
+    assert unknown.status_code == 404  # no story ever had this tag
+
+    PostFactory(tags=["drafted"], publish=False)
+    empty = client.get("/tag/drafted/")
     assert empty.status_code == 200
-    assert "No stories are tagged “nothing-here” yet." in text_of(empty)
+    assert "No stories are tagged “drafted” yet." in text_of(empty)
 
 
 def test_search_finds_published_stories_by_title_and_text(client, user):
@@ -322,7 +326,11 @@ def test_an_author_saves_a_draft_publishes_it_and_unpublishes_it(author_client, 
     assert "Changes published." in text_of(author_client.get(response["Location"]))
     assert "My first story, revised" in text_of(author_client.get("/"))
 
-    response = author_client.post(edit_url, form | {"action": "unpublish"})
+    # Unpublish asks first (without JavaScript, as a step of the editor that keeps the text).
+    question = author_client.post(edit_url, form | {"action": "unpublish"})
+    assert question.status_code == 200 and "Unpublish this story?" in text_of(question)
+    assert Post.objects.get(pk=post.pk).is_published
+    response = author_client.post(edit_url, form | {"action": "unpublish", "confirmed": "1"})
     post.refresh_from_db()
     assert response["Location"] == edit_url
     assert not post.is_published
@@ -487,35 +495,38 @@ def test_the_rss_feed_lists_the_newest_published_stories(client, user):
     assert [item.findtext("title") for item in items] == ["Second", "First"]
     second = Post.objects.get(title="Second")
     assert items[0].findtext("link") == f"http://testserver/p/{second.slug}/"
-    assert items[0].findtext("description") == second.excerpt
+    assert items[0].findtext("description") == f"<p>{second.excerpt}</p>"  # HTML, escaped once
     assert items[1].findtext("category") == "feeds"
 
 
-def test_the_sitemap_lists_published_stories_only(client, user):
-    published = PostFactory(author=user, title="Findable")
-    draft = PostFactory(author=user, title="Hidden", publish=False)
+def test_the_sitemap_indexes_published_stories_authors_and_tags(client, user, other_user):
+    published = PostFactory(author=user, title="Findable", tags=["birds"])
+    draft = PostFactory(author=other_user, title="Hidden", publish=False, tags=["secret"])
 
-    response = client.get("/sitemap.xml")
+    index = text_of(client.get("/sitemap.xml"))
+    for section in ("stories", "authors", "tags"):
+        assert f"http://testserver/sitemap-{section}.xml" in index
+    stories = text_of(client.get("/sitemap-stories.xml"))
+    assert f"/p/{published.slug}/</loc>" in stories and f"/p/{draft.slug}/" not in stories
+    assert "<lastmod>" in stories
+    authors = text_of(client.get("/sitemap-authors.xml"))
+    assert f"/@{user.username}/</loc>" in authors and f"/@{other_user.username}/" not in authors
+    tags = text_of(client.get("/sitemap-tags.xml"))
+    assert "/tag/birds/</loc>" in tags and "secret" not in tags
 
-    assert response.status_code == 200
-    xml = text_of(response)
-    assert f"/p/{published.slug}/</loc>" in xml
-    assert f"/p/{draft.slug}/" not in xml
-    assert "<lastmod>" in xml
 
-
-def test_the_sitemap_costs_two_queries_and_is_then_served_from_the_cache(
-    client, user, django_assert_num_queries
-):
+def test_the_sitemap_is_a_fixed_cost_cached_while_nothing_changes(client, user, django_assert_num_queries):
     for number in range(30):
         PostFactory(author=user, title=f"Story {number}", tags=["a", "b"])
-    with django_assert_num_queries(2):  # the count and one page: no authors or tags per story
-        first = client.get("/sitemap.xml")
+    # The state, the count and one page: no authors or tags loaded per story.
+    with django_assert_num_queries(3):
+        first = client.get("/sitemap-stories.xml")
     assert text_of(first).count("<url>") == 30
-    PostFactory(author=user, title="Newer")
-    with django_assert_num_queries(0):
-        again = client.get("/sitemap.xml")
-    assert again.content == first.content  # a crawler sees it within the cache period
+    with django_assert_num_queries(1):  # only the state: the rest comes from the cache
+        again = client.get("/sitemap-stories.xml")
+    assert again.content == first.content
+    newer = PostFactory(author=user, title="Newer")
+    assert f"/p/{newer.slug}/" in text_of(client.get("/sitemap-stories.xml"))  # shown at once
 
 
 # --- Query counts, headers, CSRF ----------------------------------------------------------

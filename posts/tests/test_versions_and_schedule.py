@@ -1,0 +1,175 @@
+"""Conflict-safe edits (version, ETag, If-Match), scheduled stories and revisions."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from blog_project.exceptions import StaleWrite
+from posts import services
+from posts.models import Post, Revision
+from posts.tests.factories import PostFactory
+
+pytestmark = pytest.mark.django_db
+BLOG = "/api/v1/blog"
+
+
+@pytest.fixture
+def writer(api_client_for, user):
+    return api_client_for(user)
+
+
+def detail(post) -> str:
+    return f"{BLOG}/{post.pk}"
+
+
+def test_reads_and_writes_carry_the_version_as_etag(writer, user):
+    created = writer.post(BLOG, {"title": "Versioned", "content": "One."}, format="json")
+    assert created.status_code == 201 and created["ETag"] == '"1"'
+    assert created.json()["post"]["version"] == 1
+    post = Post.objects.get()
+    assert writer.get(detail(post))["ETag"] == '"1"'
+    changed = writer.patch(detail(post), {"content": "Two."}, format="json")
+    assert changed["ETag"] == '"2"' and changed.json()["post"]["version"] == 2
+
+
+@pytest.mark.parametrize("route", ["by-path", "by-body"])
+def test_a_save_over_a_newer_version_is_refused_with_the_current_story(writer, user, route):
+    post = PostFactory(author=user, content="Original.")
+
+    def save(content: str, if_match: str | None):
+        headers = {"HTTP_IF_MATCH": if_match} if if_match is not None else {}
+        if route == "by-path":
+            return writer.patch(detail(post), {"content": content}, format="json", **headers)
+        return writer.put(BLOG, {"id": str(post.pk), "content": content}, format="json", **headers)
+
+    fresh = save("First tab.", '"1"')
+    assert fresh.status_code == 200 and fresh["ETag"] == '"2"'
+    stale = save("Second tab.", '"1"')
+    assert stale.status_code == 412
+    body = stale.json()
+    assert body["details"]["post"]["content"] == "First tab."
+    assert body["details"]["post"]["version"] == 2 and stale["ETag"] == '"2"'
+    post.refresh_from_db()
+    assert post.content == "First tab."  # nothing overwritten
+    assert save("Weak tag is fine.", 'W/"2"').status_code == 200
+    assert save("No If-Match behaves as before.", None).status_code == 200
+
+
+@pytest.mark.parametrize("header", ["3", '"three"', "*", '"1", "2"'])
+def test_a_malformed_if_match_is_a_400_and_changes_nothing(writer, user, header):
+    post = PostFactory(author=user, content="Kept.")
+    response = writer.patch(detail(post), {"content": "No."}, format="json", HTTP_IF_MATCH=header)
+    assert response.status_code == 400
+    assert list(response.json()["details"]) == ["If-Match"]
+    post.refresh_from_db()
+    assert post.content == "Kept."
+
+
+def test_the_service_refuses_a_stale_version_on_every_path(user):
+    post = PostFactory(author=user)
+    services.update_post(post=post, editor=user, title="Newer", expected_version=1)
+    with pytest.raises(StaleWrite) as refusal:
+        services.update_post(post=post, editor=user, title="Older", expected_version=1)
+    assert refusal.value.current.title == "Newer"
+
+
+def test_moderation_unpublishing_makes_a_new_version(user):
+    post = PostFactory(author=user)
+    services.unpublish_posts(posts=Post.objects.filter(pk=post.pk))
+    with pytest.raises(StaleWrite):
+        services.update_post(post=post, editor=user, title="Stale", expected_version=1)
+
+
+# --- Scheduling ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def scheduled(user):
+    return services.create_post(
+        author=user,
+        title="Coming soon",
+        content="Not yet.",
+        tags=["later"],
+        published_at=timezone.now() + timedelta(hours=1),
+    )
+
+
+SCHEDULE_HIDDEN_FROM = [
+    "/",
+    "/tag/later/",
+    "/search/?q=coming",
+    "/feed.xml",
+    "/sitemap-stories.xml",
+    "/api/v1/blog/bulk",
+    "/api/articles",
+    "/api/tags",
+]
+
+
+def test_a_scheduled_story_is_seen_by_no_one_but_its_author_until_its_time(
+    scheduled, user, writer, api_client_for, other_user
+):
+    assert scheduled.is_scheduled and not scheduled.is_published
+    reader = Client()
+    for path in [*SCHEDULE_HIDDEN_FROM, f"/@{user.username}/"]:
+        assert "Coming soon" not in reader.get(path).content.decode(), path
+        assert "coming-soon" not in reader.get(path).content.decode(), path
+    assert reader.get(scheduled.get_absolute_url()).status_code == 404
+    assert api_client_for(other_user).get(detail(scheduled)).status_code == 404
+    assert reader.get(f"/api/articles/{scheduled.slug}").status_code == 404
+    own = writer.get(detail(scheduled)).json()["post"]
+    assert own["published"] is True and own["published_at"] > timezone.now().isoformat()[:10]
+
+    # Its time comes: nothing runs, the next query sees it.
+    Post.objects.filter(pk=scheduled.pk).update(published_at=timezone.now() - timedelta(seconds=1))
+    for path in SCHEDULE_HIDDEN_FROM[:-1]:
+        assert "coming-soon" in reader.get(path).content.decode(), path
+    assert reader.get(scheduled.get_absolute_url()).status_code == 200
+
+
+def test_the_api_schedules_with_a_future_published_at(writer):
+    when = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
+    response = writer.post(
+        BLOG, {"title": "Tomorrow", "content": "x", "published_at": when.isoformat()}, format="json"
+    )
+    assert response.status_code == 201
+    assert Post.objects.get().is_scheduled
+    assert Client().get("/api/v1/blog/bulk").json()["count"] == 0
+
+
+# --- Revisions -----------------------------------------------------------------------------
+
+
+def test_each_save_that_changes_title_or_text_keeps_the_previous_one(user):
+    post = PostFactory(author=user, title="First title", content="First text.")
+    services.update_post(post=post, editor=user, tags=["no-revision-for-tags"])
+    assert not Revision.objects.exists()
+    services.update_post(post=post, editor=user, title="Second title")
+    services.update_post(post=post, editor=user, content="Second text.")
+    assert [(r.title, r.content, r.version) for r in post.revisions.all()] == [
+        ("Second title", "First text.", 3),
+        ("First title", "First text.", 2),
+    ]
+    assert all(revision.saved_by == user for revision in post.revisions.all())
+
+
+def test_only_the_newest_fifty_revisions_are_kept(user):
+    post = PostFactory(author=user)
+    for number in range(55):
+        services.update_post(post=post, editor=user, content=f"Text {number}.")
+    assert post.revisions.count() == 50
+    oldest = post.revisions.last()
+    assert oldest is not None and oldest.content == "Text 4."  # the story's first text and Text 0-3 are gone
+
+
+def test_restoring_a_revision_is_a_new_version_that_keeps_the_replaced_text(user):
+    post = PostFactory(author=user, title="Old", content="Old text.")
+    services.update_post(post=post, editor=user, title="New", content="New text.")
+    old = post.revisions.get()
+    restored = services.restore_revision(revision=old, editor=user)
+    assert (restored.title, restored.content) == ("Old", "Old text.")
+    assert restored.version == post.version
+    newest = post.revisions.first()
+    assert newest is not None and newest.content == "New text."
