@@ -1,0 +1,1 @@
+"""Quill's load benchmark (`make bench`): see bench/README.md."""

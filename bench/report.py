@@ -1,0 +1,318 @@
+"""Tables from the benchmark's results (the JSON files bench/run.py writes to bench/results/).
+
+    python -m bench.report                       # the newest run, compared with the run before it
+    python -m bench.report FILE [--markdown]     # one run; --markdown for the README
+
+Each Quill number is also printed as a ratio: to the floor (bench/floor.py, where it answers
+the same route) and to the previous run of the same profile (same data set and durations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+Results = dict[str, Any]
+Key = tuple[str, str, int]  # mode ("on", "off", "floor"), scenario, concurrency
+
+
+def load(path: Path) -> Results:
+    results: Results = json.loads(path.read_text())
+    return results
+
+
+def history(directory: Path = RESULTS) -> list[Path]:
+    """Stored runs, oldest first (file names start with the UTC time)."""
+    return sorted(directory.glob("*.json"))
+
+
+def comparable(results: Results) -> tuple[Any, ...]:
+    settings = results["settings"]
+    return (results["profile"], settings["authors"], settings["stories"], settings["duration_s"])
+
+
+def previous_run(
+    results: Results, directory: Path = RESULTS, *, before: Path | None = None
+) -> Results | None:
+    """The newest stored run of the same profile older than `results`."""
+    candidates = []
+    for path in history(directory):
+        if before is not None and path.resolve() == before.resolve():
+            continue
+        try:
+            other = load(path)
+        except (OSError, ValueError):
+            continue
+        if comparable(other) == comparable(results) and other["date"] < results["date"]:
+            candidates.append(other)
+    return max(candidates, key=lambda other: other["date"]) if candidates else None
+
+
+def by_key(results: Results) -> dict[Key, dict[str, Any]]:
+    return {(run["mode"], run["scenario"], run["concurrency"]): run for run in results["runs"]}
+
+
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], *, markdown: bool, names: bool = True
+) -> str:
+    """Aligned columns, or a GitHub table; with `names`, the first column (names) is aligned left."""
+    rows = [list(row) for row in rows]
+    if markdown:
+        first = "---" if names else "---:"
+        lines = [
+            "| " + " | ".join(headers) + " |",
+            f"|{first}|" + "|".join("---:" for _ in headers[1:]) + "|",
+        ]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+
+    def line(cells: Sequence[str]) -> str:
+        aligned = [
+            str(cell).ljust(width) if names and index == 0 else str(cell).rjust(width)
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=False))
+        ]
+        return "  ".join(aligned).rstrip()
+
+    return "\n".join([line(headers), line(["-" * width for width in widths]), *(line(row) for row in rows)])
+
+
+def scenario_name(text: str, *, markdown: bool) -> str:
+    """A scenario's name; in Markdown as code, so that <slug> is not taken for HTML."""
+    return f"`{text}`" if markdown else text
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def ratio(value: float | None, base: float | None) -> str:
+    if value is None or not base:
+        return "—"
+    return f"{value / base:.2f}×"
+
+
+def queries_line(results: Results, scenario: str) -> str:
+    parts = []
+    for mode, probe in results.get("queries", {}).items():
+        if scenario in probe:
+            label = "floor" if mode == "floor" else f"cache {mode}"
+            parts.append(f"{number(probe[scenario]['queries_per_request'])} ({label})")
+    return "queries/request: " + ", ".join(parts) if parts else ""
+
+
+def scenario_tables(results: Results, previous: Results | None, *, markdown: bool) -> list[str]:
+    runs = by_key(results)
+    before = by_key(previous) if previous else {}
+    modes = [*results["settings"]["modes"], "floor"]
+    out = []
+    for scenario in results["scenarios"]:
+        rows = []
+        for concurrency in results["settings"]["concurrencies"]:
+            floor = runs.get(("floor", scenario["key"], concurrency))
+            for mode in modes:
+                run = runs.get((mode, scenario["key"], concurrency))
+                if run is None:
+                    continue
+                old = before.get((mode, scenario["key"], concurrency))
+                answered = bool(run["requests"])
+                rows.append(
+                    [
+                        str(concurrency),
+                        "floor" if mode == "floor" else mode,
+                        number(run["rps"]) if answered else "0 (none in time)",
+                        number(run["latency_ms"]["p50"]) if answered else "—",
+                        number(run["latency_ms"]["p99"]) if answered else "—",
+                        str(run["failed"]),
+                        str(run["server_errors"]),
+                        "—" if mode == "floor" else ratio(run["rps"], floor["rps"] if floor else None),
+                        ratio(run["rps"], old["rps"] if old else None),
+                    ]
+                )
+        if not rows:
+            continue
+        name = scenario_name(scenario["label"], markdown=markdown)
+        title = f"{name}  ({queries_line(results, scenario['key'])})"
+        headers = ["clients", "cache", "req/s", "p50 ms", "p99 ms", "errors", "5xx", "×floor", "×prev"]
+        heading = f"**{title}**" if markdown else title
+        out.append(f"{heading}\n\n{table(headers, rows, markdown=markdown, names=False)}")
+    return out
+
+
+def summary_table(results: Results, *, markdown: bool) -> str:
+    """One row per scenario (the first cache mode, and the floor): requests/s and p99 at each
+    concurrency, queries per request."""
+    runs = by_key(results)
+    mode = results["settings"]["modes"][0]
+    concurrencies = results["settings"]["concurrencies"]
+    rows = []
+    for scenario in results["scenarios"]:
+        for target in (mode, "floor"):
+            if (target, scenario["key"], concurrencies[0]) not in runs:
+                continue
+            probe = results.get("queries", {}).get(target, {}).get(scenario["key"])
+            row = [
+                scenario_name(scenario["label"], markdown=markdown)
+                + (" — floor" if target == "floor" else ""),
+                number(probe and probe["queries_per_request"]),
+            ]
+            for concurrency in concurrencies:
+                run = runs.get((target, scenario["key"], concurrency))
+                if run is None or not run["requests"]:
+                    row.append("—")
+                else:
+                    row.append(f"{number(run['rps'])} ({number(run['latency_ms']['p99'], 0)})")
+            rows.append(row)
+    headers = [
+        "scenario",
+        "SQL/request",
+        *(f"{c} client{'s' if c != 1 else ''}: req/s (p99 ms)" for c in concurrencies),
+    ]
+    return table(headers, rows, markdown=markdown)
+
+
+def startup_table(results: Results, *, markdown: bool) -> str:
+    rows = []
+    for mode, start in results["startup"].items():
+        memory = results["memory"].get(mode, {})
+        started, loaded = memory.get("after_start", {}), memory.get("after_load", {})
+        rows.append(
+            [
+                "floor" if mode == "floor" else f"Quill, cache {mode}",
+                str(start["workers"]),
+                number(start["listening_s"], 2),
+                number(start["ready_s"], 2),
+                number(start.get("first_response_ms")),
+                number(started.get("worker_rss_mib_mean")),
+                number(loaded.get("worker_rss_mib_mean")),
+                number(loaded.get("worker_rss_mib_max")),
+                number(loaded.get("worker_pss_mib_mean")),
+                number(started.get("master_rss_mib")),
+            ]
+        )
+    headers = [
+        "server", "workers", "listening s", "all workers ready s", "first GET ms", "worker RSS MiB (start)",
+        "worker RSS MiB (after load)", "max", "worker PSS MiB", "master RSS MiB",
+    ]  # fmt: skip
+    return table(headers, rows, markdown=markdown)
+
+
+def queries_table(results: Results, *, markdown: bool) -> str:
+    probes = results.get("queries", {})
+    modes = list(probes)
+    rows = []
+    for scenario in results["scenarios"]:
+        row = [scenario_name(scenario["label"], markdown=markdown)]
+        for mode in modes:
+            probe = probes[mode].get(scenario["key"])
+            row += (
+                [number(probe["queries_per_request"]), number(probe["redis_commands_per_request"])]
+                if probe
+                else ["—", "—"]
+            )
+        rows.append(row)
+    headers = ["scenario"]
+    for mode in modes:
+        label = "floor" if mode == "floor" else f"cache {mode}"
+        headers += [f"SQL/request ({label})", f"Redis/request ({label})"]
+    return table(headers, rows, markdown=markdown)
+
+
+def statements(results: Results, mode: str, *, limit: int = 3) -> str:
+    lines = []
+    for scenario in results["scenarios"]:
+        probe = results.get("queries", {}).get(mode, {}).get(scenario["key"])
+        if not probe:
+            continue
+        lines.append(f"  {scenario['label']}:")
+        for statement in probe["top_statements"][:limit]:
+            query = " ".join(statement["query"].split())
+            calls, mean = statement["calls_per_request"], statement["mean_ms"]
+            lines.append(f"    {calls:>4.1f}×/request {mean:>7.2f} ms  {query[:100]}")
+    return "\n".join(lines)
+
+
+def render(results: Results, previous: Results | None, *, markdown: bool = False) -> str:
+    settings = results["settings"]
+    machine = results["machine"]
+    git = results["git"]
+    lines = [
+        f"Run {results['date']} ({results['profile']}), commit {git['commit'][:10]}"
+        + (" with uncommitted changes" if git.get("dirty") else "")
+        + f"; {machine['cpus']} CPUs ({machine['cpu_model']}), {machine['memory_gib']} GiB; load average "
+        f"{' / '.join(f'{x:.1f}' for x in results['load_average']['start'])} at the start, "
+        f"{' / '.join(f'{x:.1f}' for x in results['load_average']['end'])} at the end.",
+        f"{settings['authors']:,} authors, {settings['stories']:,} stories; {settings['duration_s']:g} s per "
+        f"scenario and concurrency after {settings['warmup_s']:g} s of warm-up; gunicorn "
+        f"{settings['gunicorn_workers']} workers × {settings['gunicorn_threads']} thread; PgBouncer pool "
+        f"{settings['pgbouncer_pool_size']}.",
+    ]
+    if not settings.get("cache_switch_honoured"):
+        lines.append(
+            "Quill does not read QUILL_CACHE yet: 'on' and 'off' run the same code today (the harness "
+            "sets QUILL_CACHE=on/off for when it does)."
+        )
+    if previous:
+        commit = previous["git"]["commit"][:10]
+        lines.append(f"×prev compares requests/s with the run of {previous['date']} ({commit}).")
+    else:
+        lines.append("×prev: no earlier run of this profile in bench/results/.")
+    if results.get("floor_matches_quill") is False:
+        lines.append("WARNING: the floor's JSON differs from Quill's (see floor_mismatch in the results).")
+    out = ["\n".join(lines)]
+    summary = f"Summary (cache {settings['modes'][0]})"
+    out.append(f"{f'**{summary}**' if markdown else summary}\n\n{summary_table(results, markdown=markdown)}")
+    out += scenario_tables(results, previous, markdown=markdown)
+    for title, text in (
+        ("Startup and memory", startup_table(results, markdown=markdown)),
+        ("Queries per request", queries_table(results, markdown=markdown)),
+    ):
+        out.append(f"{f'**{title}**' if markdown else title}\n\n{text}")
+    if not markdown:
+        first_mode = settings["modes"][0]
+        out.append(
+            f"Statements taking the most database time (cache {first_mode}; pg_stat_statements over the "
+            "probe's requests; calls per request, mean time):\n" + statements(results, first_mode)
+        )
+        out += [profile_text(samples) for samples in results.get("profiles", {}).values()]
+    return "\n\n".join(out) + "\n"
+
+
+def profile_text(samples: dict[str, Any]) -> str:
+    lines = [f"Where the workers' time goes ({samples['what']}; py-spy, {samples['samples']} samples):"]
+    for key, title in (
+        ("components", "own time by component"),
+        ("own", "functions with the most time of their own"),
+        ("quill_total", "Quill's functions, with what they call"),
+    ):
+        if samples.get(key):
+            lines.append(f"  {title}:")
+            lines += [f"    {row['share']:6.1%}  {row['frame']}" for row in samples[key]]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("file", type=Path, nargs="?", help="a results JSON file (default: the newest)")
+    parser.add_argument("--markdown", action="store_true", help="GitHub tables, for the README")
+    args = parser.parse_args()
+    path = args.file or (history()[-1] if history() else None)
+    if path is None:
+        print("No results in bench/results/ yet: run `make bench`.", file=sys.stderr)
+        return 1
+    results = load(path)
+    print(render(results, previous_run(results, path.parent, before=path), markdown=args.markdown), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

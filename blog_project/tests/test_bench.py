@@ -1,0 +1,68 @@
+"""`make bench`'s short form: the harness (bench/run.py) end to end, on a tiny data set, for
+about a second per scenario at one concurrency, both cache modes and the floor. It checks that
+the tables come out and that no request failed (no socket error, no 5xx, no unexpected status),
+never how fast anything was: this machine's speed is not the code's."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from bench.run import SCENARIOS
+
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (`make test` installs it)"),
+]
+
+REPO = Path(settings.BASE_DIR)
+
+
+def test_the_short_form_prints_the_tables_and_nothing_fails(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--tiny", "--check", "--results-dir", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-6000:]
+
+    for scenario in SCENARIOS:
+        assert scenario.label in done.stdout
+    # One table per scenario (the columns are as wide as their numbers), then the summaries.
+    headers = re.findall(r"clients +cache +req/s +p50 ms +p99 ms +errors +5xx +×floor +×prev", done.stdout)
+    assert len(headers) == len(SCENARIOS)
+    for heading in ("Summary (cache on)", "Startup and memory", "Queries per request"):
+        assert heading in done.stdout
+    assert "FAILED" not in done.stdout
+
+    [path] = tmp_path.glob("*.json")
+    results = json.loads(path.read_text())
+    assert results["git"]["commit"] and results["machine"]["cpus"]
+    modes = results["settings"]["modes"]
+    assert modes == ["on", "off"]
+    floor_scenarios = [s.key for s in SCENARIOS if s.floor]
+    assert len(results["runs"]) == len(SCENARIOS) * len(modes) + len(floor_scenarios)
+    for run in results["runs"]:
+        assert run["requests"] > 0, run
+        assert run["failed"] == 0 and run["server_errors"] == 0, run
+    assert results["floor_matches_quill"] is True
+    for mode in modes:
+        for scenario in SCENARIOS:
+            probe = results["queries"][mode][scenario.key]
+            assert probe["queries_per_request"] >= 1, (mode, scenario.key, probe)
+            assert not probe.get("unexpected"), probe
+        assert results["startup"][mode]["ready_s"] > 0
+        assert results["memory"][mode]["after_load"]["worker_rss_mib_mean"] > 0
+    # The floor answers with exactly one query per request: the counting itself is right.
+    for key in floor_scenarios:
+        assert results["queries"]["floor"][key]["queries_per_request"] == 1
