@@ -152,10 +152,18 @@ def prose_text(source: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*\s")
+
+
 def excerpt_of(text: str) -> str:
-    """The opening of a plain text, cut at a word boundary."""
+    """The opening of a plain text: whole sentences when at least half the room holds some,
+    otherwise cut at a word boundary."""
     if len(text) <= EXCERPT_LENGTH:
         return text
+    room = text[: EXCERPT_LENGTH + 1]
+    ends = [match.end() for match in SENTENCE_END.finditer(room)]
+    if ends and ends[-1] >= EXCERPT_LENGTH // 2:
+        return room[: ends[-1]].rstrip()
     cut = text[:EXCERPT_LENGTH].rsplit(" ", 1)[0]
     return cut.rstrip(" .,;:") + "…"
 

@@ -4,6 +4,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -396,3 +397,19 @@ def delete_comment(*, comment: Comment, user: User) -> None:
             "Only the response's author, the story's author or a moderator can delete it.", thing="comment"
         )
     comment.delete()
+
+
+@transaction.atomic
+def rerender(*, post_ids: list[UUID]) -> int:
+    """Renders these stories again with the current renderer (HTML, excerpt, reading time),
+    without a new version: the text is the same. Returns how many changed."""
+    posts = list(Post.objects.filter(pk__in=post_ids).only("pk", "content", "description"))
+    fields = ["body_html", "excerpt", "reading_time"]
+    changed = []
+    for post in posts:
+        before = [getattr(post, field) for field in fields]
+        _apply_content(post, post.content)
+        if [getattr(post, field) for field in fields] != before:
+            changed.append(post)
+    Post.objects.bulk_update(changed, fields)
+    return len(changed)

@@ -65,10 +65,24 @@ if TYPE_CHECKING:
 PAGE_SIZE = 10
 
 
+class StoryPaginator(Paginator):
+    """Turns a malformed or too-large ?page= into the nearest real page, and says so."""
+
+    notice = ""
+
+    def get_page(self, number: int | float | str | None) -> Page:
+        page = super().get_page(number)
+        asked = str(number).strip() if number is not None else ""
+        if asked and asked != str(page.number):
+            self.notice = f"There is no page “{asked}”: this is page {page.number} of {self.num_pages}."
+        return page
+
+
 def _page(request: HttpRequest, posts: QuerySet[Post]) -> "Page[SocialPost]":
-    """One page of story cards, each with its clap and response counts (no query per card).
-    get_page turns a missing, malformed or too-large ?page= into the nearest real page."""
-    return Paginator(with_social(posts, viewer=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    """One page of story cards, each with its clap and response counts (no query per card)."""
+    return StoryPaginator(with_social(posts, viewer=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -66,8 +66,13 @@ def test_home_shows_ten_stories_a_page_with_real_links_to_the_others(client, use
     assert 'href="?page=1"' in text_of(second)
     assert "Newest stories, page 2" in text_of(second)
 
-    assert story_titles(client.get("/?page=nonsense")) == story_titles(first)
-    assert story_titles(client.get("/?page=99")) == story_titles(second)
+    nonsense = client.get("/?page=nonsense")
+    assert story_titles(nonsense) == story_titles(first)
+    assert "There is no page “nonsense”: this is page 1 of 2." in text_of(nonsense)
+    too_far = client.get("/?page=99")
+    assert story_titles(too_far) == story_titles(second)
+    assert "There is no page “99”: this is page 2 of 2." in text_of(too_far)
+    assert "There is no page" not in text_of(second)
 
 
 def test_home_has_a_friendly_empty_state(client):

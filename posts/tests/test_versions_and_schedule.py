@@ -3,11 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from blog_project.exceptions import StaleWrite
 from posts import services
+from posts.markdown import EXCERPT_LENGTH, excerpt_of
 from posts.models import Post, Revision
 from posts.tests.factories import PostFactory
 
@@ -173,3 +175,28 @@ def test_restoring_a_revision_is_a_new_version_that_keeps_the_replaced_text(user
     assert restored.version == post.version
     newest = post.revisions.first()
     assert newest is not None and newest.content == "New text."
+
+
+# --- Rendering at save, and again on demand -------------------------------------------------
+
+
+def test_the_html_is_stored_at_save_and_rerender_stories_renders_it_again(user):
+    post = PostFactory(author=user, content="Some **bold** words.")
+    assert post.body_html == "<p>Some <strong>bold</strong> words.</p>\n"
+    Post.objects.filter(pk=post.pk).update(body_html="<p>from an older renderer</p>", excerpt="old")
+    call_command("rerender_stories", verbosity=0)
+    post.refresh_from_db()
+    assert post.body_html == "<p>Some <strong>bold</strong> words.</p>\n"
+    assert post.excerpt == "Some bold words."
+    assert post.version == 1  # the text did not change: no new version
+
+
+def test_excerpts_end_on_a_whole_sentence_when_one_fits():
+    first = "The first sentence is fairly long and says something quite useful to a reader. "
+    second = "The second one goes on for a while as well, with more words than fit in the room left. "
+    text = first + second * 3
+    excerpt = excerpt_of(text)
+    assert excerpt.endswith(".") and len(excerpt) <= EXCERPT_LENGTH + 1
+    assert text.startswith(excerpt)
+    run_on = "word " * 100
+    assert excerpt_of(run_on).endswith("…")
