@@ -1,5 +1,6 @@
 """Claps, follows and responses in a real browser: quill.js toggles claps and follows in place
-(no reload, the counts and pressed states follow), and the signed-in header fits a phone."""
+(no reload, the counts and pressed states follow), the Following feed shows the followed
+author's story, the story's author deletes a response, and the signed-in header fits a phone."""
 
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
@@ -67,6 +68,24 @@ def test_claps_and_follows_change_in_place_and_responses_post(page: Page, live_s
     expect(page.locator(".flash")).to_have_text("Your response is published.")
     link = page.locator(f"#response-{comment.pk} .response-body a")
     expect(link).to_have_attribute("href", "https://example.com/")
+
+    # Following her, the reader finds her story in the Following feed.
+    page.goto(f"{url}/following/")
+    expect(page.get_by_role("link", name="Worth a clap")).to_be_visible()
+
+    # The story's author deletes the response, after confirming, in her own browser.
+    browser = page.context.browser
+    assert browser is not None
+    author_context = browser.new_context()
+    author = author_context.new_page()
+    sign_in(author, url, writer.email)
+    author.goto(f"{url}{story.get_absolute_url()}")
+    author.get_by_role("link", name="Delete this response by Rosa Reader").click()
+    expect(author.get_by_role("heading", name="Delete this response?")).to_be_visible()
+    author.get_by_role("button", name="Delete response").click()
+    expect(author).to_have_url(f"{url}{story.get_absolute_url()}#responses")
+    assert not Comment.objects.exists()
+    author_context.close()
 
     # The author's page counts the new follower, and unfollowing there updates it in place.
     page.goto(f"{url}/@{writer.username}/")
