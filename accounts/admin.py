@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
-from accounts.forms import AdminSignInForm, UserChangeForm, UserCreationForm
+from accounts.forms import AdminPasswordForm, AdminSignInForm, UserChangeForm, UserCreationForm
 from accounts.models import User
 from accounts.services import Suspension, reinstate_users, suspend_users
 
@@ -25,6 +25,7 @@ def _users(count: int) -> str:
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
+    change_password_form = AdminPasswordForm
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("username", "name", "bio")}),

@@ -9,7 +9,12 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AdminUserCreationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
 from accounts import services
@@ -157,6 +162,16 @@ class ResetPasswordForm(SetPasswordForm):
         assert isinstance(self.user, User)
         services.set_password(user=self.user, new_password=self.cleaned_data["new_password1"])
         return self.user
+
+
+class AdminPasswordForm(AdminPasswordChangeForm):
+    """The admin's password change, ending the account's tokens and sessions like any other."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        assert isinstance(user, User)
+        services.password_replaced(user=user)
+        return user
 
 
 class UserCreationForm(AdminUserCreationForm):

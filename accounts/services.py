@@ -278,6 +278,13 @@ def set_password(*, user: User, new_password: str) -> TokenPair:
 
 
 @transaction.atomic
+def password_replaced(*, user: User) -> None:
+    """Stores a password already set on `user` (a moderator's change in the admin) and ends
+    every session and token of the account, as any password change does."""
+    _new_credentials(user, password_changed=True)
+
+
+@transaction.atomic
 def sign_out_everywhere(*, user: User) -> TokenPair:
     """Ends every session and token of the account; returns a fresh pair for the caller."""
     return _new_credentials(user, password_changed=False)
@@ -333,8 +340,10 @@ def update_profile(
 
 
 @transaction.atomic
-def change_email(*, user: User, password: str, email: str) -> User:
-    """Moves the account to another email (its sign-in name). Asks for the password."""
+def change_email(*, user: User, password: str, email: str, ip: str) -> User:
+    """Moves the account to another email (its sign-in name). Asks for the password, with
+    guesses limited like sign-in's."""
+    count_auth_attempt(ip=ip, email=user.email)
     if not user.check_password(password):
         raise ValidationError({"password": [WRONG_PASSWORD]})
     return set_email(user=user, email=email)
@@ -358,8 +367,10 @@ def set_email(*, user: User, email: str) -> User:
 
 
 @transaction.atomic
-def delete_account(*, user: User, password: str) -> None:
-    """Deletes the account and everything it owns (stories, uploads). Asks for the password."""
+def delete_account(*, user: User, password: str, ip: str) -> None:
+    """Deletes the account and everything it owns (stories, uploads). Asks for the password,
+    with guesses limited like sign-in's."""
+    count_auth_attempt(ip=ip, email=user.email)
     if not user.check_password(password):
         raise ValidationError({"password": [WRONG_PASSWORD]})
     revoke_all_tokens(user=user)

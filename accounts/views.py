@@ -200,7 +200,9 @@ def settings_email(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST)
     if form.is_valid():
         try:
-            services.change_email(user=user, **form.cleaned_data)
+            services.change_email(user=user, ip=client_ip(request), **form.cleaned_data)
+        except RateLimited as refusal:
+            form.add_error(None, too_many_attempts(refusal))
         except (ValidationError, Conflict) as error:
             _refused(form, error)
         else:
@@ -255,7 +257,9 @@ def settings_delete(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST, auto_id=DeleteAccountForm.ID_FORMAT)
     if form.is_valid():
         try:
-            services.delete_account(user=user, password=form.cleaned_data["password"])
+            services.delete_account(user=user, password=form.cleaned_data["password"], ip=client_ip(request))
+        except RateLimited as refusal:
+            form.add_error(None, too_many_attempts(refusal))
         except ValidationError as error:
             _refused(form, error)
         else:

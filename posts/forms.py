@@ -149,7 +149,11 @@ class PostForm(forms.Form):
         if when is None:
             self.add_error("publish_at", SCHEDULE_TIME_REQUIRED)
             return None
-        if when <= timezone.now():
+        try:
+            in_the_past = when <= timezone.now()
+        except (OverflowError, ValueError):
+            in_the_past = False
+        if in_the_past:
             self.add_error("publish_at", SCHEDULE_TIME_PAST)
             return None
         return when

@@ -2,7 +2,7 @@
 
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -127,8 +127,21 @@ def _apply_status(post: Post, publish: bool | None, published_at: datetime | Non
         post.published_at = timezone.now()
 
 
+# Scheduling further ahead is a typo, and years past 9999 cannot be read back at all.
+SCHEDULE_HORIZON = timedelta(days=3653)
+SCHEDULE_TOO_FAR = "Choose a time within the next ten years."
+
+
 def _validate_schedule(published_at: datetime | None) -> None:
-    if published_at is not None and timezone.is_naive(published_at):
+    if published_at is None:
+        return
+    try:
+        too_far = published_at.astimezone(UTC) > timezone.now() + SCHEDULE_HORIZON
+    except (OverflowError, ValueError):
+        too_far = True
+    if too_far:
+        raise ValidationError({"published_at": [SCHEDULE_TOO_FAR]})
+    if timezone.is_naive(published_at):
         raise ValidationError(
             {"published_at": ["Give the time with its time zone (e.g. 2026-12-24T09:00:00Z)."]}
         )
@@ -286,6 +299,10 @@ def update_post(
         raise NotFound("No such story.", thing="story") from None
     if expected_version is not None and expected_version != stored.version:
         raise StaleWrite(current=stored)
+    # Changes apply to the story as it is now (a moderator may have unpublished it since the
+    # caller loaded it), never to the caller's older copy.
+    for field in Post._meta.concrete_fields:
+        setattr(post, field.attname, getattr(stored, field.attname))
     previous = Revision(
         post=post, title=stored.title, content=stored.content, version=stored.version,
         saved_by_id=stored.author_id, saved_at=stored.updated_at,

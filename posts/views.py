@@ -33,7 +33,7 @@ from blog_project.exceptions import NotAllowed, NotFound, RateLimited, StaleWrit
 from blog_project.middleware import allow_body_size
 from posts.forms import PostForm, ResponseForm
 from posts.markdown import render_markdown
-from posts.models import Comment, Post, Revision, Tag, normalize_tag
+from posts.models import Comment, Post, Revision, normalize_tag
 from posts.search import clean_query
 from posts.selectors import (
     authors_to_follow,
@@ -109,7 +109,7 @@ def tag(request: HttpRequest, tag: str) -> HttpResponse:
         raise NotFound("No such tag.", thing="tag")
     if name != tag:  # /tag/Web Development/ -> /tag/web-development/, the one address of a tag
         return redirect("posts:tag", name, permanent=True)
-    if not Tag.objects.filter(name=name).exists():  # a tag no story ever had
+    if not published_posts(tag=name).exists():  # no story readers can see has it
         raise NotFound("No such tag.", thing="tag")
     return render(request, "posts/tag.html", {"tag": name, "page": _page(request, published_posts(tag=name))})
 

@@ -270,3 +270,26 @@ def test_the_delete_forms_password_has_its_own_label(member):
     html = text_of(member.get("/settings/"))
     assert html.count('id="id_password"') == 1  # the email form's
     assert '<label for="id_delete_password">' in html
+
+
+@override_settings(QUILL_AUTH_RATE="2/minute")
+def test_password_guesses_through_email_change_and_deletion_are_rate_limited(member, user):
+    for _ in range(2):
+        member.post("/settings/email/", {"email": "x@example.com", "password": "guess"})
+    refused = member.post("/settings/delete/", {"password": PASSWORD, "confirm": "on"})
+    assert "Too many attempts from here." in text_of(refused)
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_a_moderators_password_change_in_the_admin_ends_the_members_tokens(moderator_client, user):
+    tokens = issue_tokens(user=user)
+    response = moderator_client.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    bearer = APIClient()
+    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.access}")
+    assert bearer.get("/api/v1/user/me").status_code == 401
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)

@@ -200,3 +200,30 @@ def test_excerpts_end_on_a_whole_sentence_when_one_fits():
     assert text.startswith(excerpt)
     run_on = "word " * 100
     assert excerpt_of(run_on).endswith("…")
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-12:00", "2200-01-01T00:00:00Z"])
+def test_a_schedule_years_ahead_is_refused_and_stores_nothing(writer, when):
+    response = writer.post(BLOG, {"title": "Far", "content": "x", "published_at": when}, format="json")
+    assert response.status_code == 400
+    assert not Post.objects.exists()
+
+
+def test_the_editor_refuses_a_schedule_beyond_what_can_be_stored(client, user):
+    client.force_login(user)
+    response = client.post(
+        "/write/",
+        {"title": "Far", "content": "x", "action": "schedule", "publish_at_iso": "9999-12-31T23:59:59-12:00"},
+    )
+    assert response.status_code in (200, 400)
+    assert "within the next ten years" in response.content.decode()
+    assert not Post.objects.exists()
+
+
+def test_a_save_applies_to_the_story_as_it_is_now_not_to_an_older_copy(user):
+    post = PostFactory(author=user, title="Up", content="First.")
+    stale = Post.objects.get(pk=post.pk)
+    services.unpublish_posts(posts=Post.objects.filter(pk=post.pk))  # a moderator, meanwhile
+    services.update_post(post=stale, editor=user, title="Renamed")
+    post.refresh_from_db()
+    assert (post.title, post.is_published_or_scheduled) == ("Renamed", False)  # not republished
