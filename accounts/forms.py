@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import password_validation
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
     AdminUserCreationForm,
@@ -28,17 +27,9 @@ def too_many_attempts(refusal: RateLimited) -> str:
     return f"Too many attempts from here. Please wait {refusal.retry_after} seconds and try again."
 
 
-def _min_password_length() -> int:
-    """The shortest password the configured validators accept."""
-    lengths = [
-        validator.min_length
-        for validator in password_validation.get_default_password_validators()
-        if isinstance(validator, password_validation.MinimumLengthValidator)
-    ]
-    return max(lengths, default=1)
-
-
-PASSWORD_HELP = f"At least {_min_password_length()} characters; not a common password, not only digits."
+PASSWORD_HELP = (
+    f"At least {services.password_min_length()} characters; not a common password, not only digits."
+)
 
 
 class PageForm(forms.Form):

@@ -59,6 +59,16 @@ class Suspension:
     kept_self: bool  # the moderator was among them and was left alone
 
 
+def password_min_length() -> int:
+    """The shortest password the configured validators accept (for help texts and schemas)."""
+    lengths = [
+        validator.min_length
+        for validator in password_validation.get_default_password_validators()
+        if isinstance(validator, password_validation.MinimumLengthValidator)
+    ]
+    return max(lengths, default=1)
+
+
 def _email_errors(email: str) -> list[str]:
     try:
         validate_email(email)

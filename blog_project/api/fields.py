@@ -9,13 +9,12 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import password_validation
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import IMAGE_URL_MAX_LENGTH, USERNAME_MAX_LENGTH, username_validator
-from accounts.services import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
+from accounts.services import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, password_min_length
 
 # DRF's CharField answers 400 to NUL characters in any text input, and to text that is
 # blank once trimmed where blank is not allowed.
@@ -74,13 +73,6 @@ class DocumentedFieldExtension(OpenApiSerializerFieldExtension):
 # --- The core's account rules (accounts.services), as every JSON face's schema states them ---
 
 
-def _password_min_length() -> int:
-    for validator in password_validation.get_default_password_validators():
-        if isinstance(validator, password_validation.MinimumLengthValidator):
-            return validator.min_length
-    return 1
-
-
 _HOST_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,20}[A-Za-z0-9])?"
 
 # Django's validate_email: a dot-atom local part and a host name whose last label is letters
@@ -97,7 +89,7 @@ LETTER_OR_DIGIT_PATTERN = "^[^\\u0000]*[^\\W_][^\\u0000]*$"
 # A new password: Django's validators (AUTH_PASSWORD_VALIDATORS). The schema states the length
 # and "not entirely numeric"; "not common" and "not like the email or name" it cannot.
 NEW_PASSWORD_SCHEMA = {
-    "minLength": _password_min_length(),
+    "minLength": password_min_length(),
     "pattern": "^[^\\u0000]*[^0-9\\u0000][^\\u0000]*$",
 }
 _USERNAME_REGEX = username_validator.regex

@@ -15,12 +15,6 @@ from posts.tests.factories import PostFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def author_client(client, user):
-    client.force_login(user)
-    return client
-
-
 def text_of(response) -> str:
     return response.content.decode()
 
