@@ -39,12 +39,18 @@ class Tag(models.Model):
         return reverse("posts:tag", args=[self.name])
 
 
+def readers_see(via: str = "") -> Q:
+    """The one rule for which stories readers can see: published, and whose time has come. A
+    scheduled story (published_at in the future) appears by itself at that moment: the
+    database's clock decides, in every query, so no job runs and no cache shows it early.
+    `via` reaches the story from another model (e.g. "posts__" from a tag)."""
+    return Q(**{f"{via}status": Post.Status.PUBLISHED, f"{via}published_at__lte": Now()})
+
+
 class PostQuerySet(models.QuerySet["Post"]):
     def published(self) -> "PostQuerySet":
-        """Stories readers can see: published, and whose time has come. A scheduled story
-        (published_at in the future) appears by itself at that moment: the database's clock
-        decides, in every query, so no job runs and no cache shows it early."""
-        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=Now())
+        """Stories readers can see (readers_see)."""
+        return self.filter(readers_see())
 
 
 class Post(models.Model):

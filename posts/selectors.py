@@ -5,11 +5,11 @@ from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Now
+from django.db.models.functions import Coalesce
 
 from accounts.models import Follow, User
 from blog_project.exceptions import NotFound
-from posts.models import Clap, Comment, Post, Tag, normalize_tag
+from posts.models import Clap, Comment, Post, Tag, normalize_tag, readers_see
 from posts.search import clean_query, filter_by_search
 
 STORY_NOT_FOUND = "No such story."
@@ -100,8 +100,7 @@ def sitemap_authors() -> QuerySet[User]:
 
 def sitemap_tags() -> QuerySet[Tag]:
     """Tags of published stories."""
-    live = Q(posts__status=Post.Status.PUBLISHED, posts__published_at__lte=Now())
-    return Tag.objects.filter(pk__in=Tag.objects.filter(live).values("pk")).order_by("name")
+    return Tag.objects.filter(pk__in=Tag.objects.filter(readers_see("posts__")).values("pk")).order_by("name")
 
 
 def feed_posts(*, viewer: User) -> QuerySet[Post]:
@@ -131,7 +130,7 @@ def get_comment(*, post: Post, comment_id: str | int, viewer: Viewer) -> "Commen
 
 def tags_in_use() -> list[str]:
     """Tags of published stories, the most used first."""
-    live = Q(posts__status=Post.Status.PUBLISHED, posts__published_at__lte=Now())
+    live = readers_see("posts__")
     tags = Tag.objects.filter(live).annotate(uses=Count("posts", filter=live))
     return list(tags.order_by("-uses", "name").values_list("name", flat=True))
 
@@ -142,8 +141,8 @@ def stories_of(*, user: User) -> QuerySet[Post]:
 
 
 def _visible_to(user: User | AnonymousUser | None) -> QuerySet[Post]:
-    # Published and due (not scheduled for later), or the reader's own.
-    visible = Q(status=Post.Status.PUBLISHED, published_at__lte=Now())
+    # What readers see, or the reader's own.
+    visible = readers_see()
     if user is not None and user.is_authenticated:
         visible |= Q(author=user)
     return _with_relations(Post.objects.filter(visible))
