@@ -23,6 +23,7 @@ from blog_project.exceptions import (
     NotFound,
     QuillError,
     RateLimited,
+    StaleWrite,
     TooLarge,
 )
 
@@ -54,7 +55,14 @@ STATUS_OF: Mapping[type[QuillError], int] = {
     InvalidToken: 401,
     RateLimited: 429,
     TooLarge: 413,
+    StaleWrite: 409,
 }
+
+
+def status_of(error: QuillError) -> int:
+    """The HTTP status a refusal of the core reads as (STATUS_OF)."""
+    return next(code for kind, code in STATUS_OF.items() if isinstance(error, kind))
+
 
 ErrorRenderer = Callable[[HttpRequest | None, int, str], HttpResponse]
 
@@ -71,7 +79,7 @@ class Face:
         return self.render_error(request, status, message or self.messages.get(status) or TITLES[status])
 
     def refusal_response(self, request: HttpRequest, error: QuillError) -> HttpResponse:
-        status = next(code for kind, code in STATUS_OF.items() if isinstance(error, kind))
+        status = status_of(error)
         # The face's own wording for the common statuses; the core's sentence otherwise.
         response = self.error_response(request, status, self.messages.get(status) or error.message)
         if isinstance(error, RateLimited):

@@ -5,6 +5,8 @@ import pytest
 from django.test import Client
 
 from accounts.services import issue_tokens
+from blog_project import exceptions
+from blog_project.faces import STATUS_OF, status_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("blog_project.tests.throwaway_face")]
 
@@ -89,3 +91,18 @@ def test_a_host_that_is_not_allowed_gets_400_in_the_owning_faces_envelope(path, 
         assert "The request could not be understood." in response.content.decode()
     else:
         assert set(response.json()) == {envelope}
+
+
+def test_every_refusal_of_the_core_has_a_status_in_every_face():
+    refusals = [
+        exceptions.NotFound(),
+        exceptions.NotAllowed(),
+        exceptions.Suspended(),
+        exceptions.Conflict({"email": "taken"}),
+        exceptions.InvalidToken(),
+        exceptions.RateLimited(retry_after=3),
+        exceptions.TooLarge(),
+        exceptions.StaleWrite(current=None),
+    ]
+    assert {type(refusal) for refusal in refusals} >= set(STATUS_OF)
+    assert [status_of(refusal) for refusal in refusals] == [404, 403, 403, 409, 401, 429, 413, 409]

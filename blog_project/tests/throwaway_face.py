@@ -23,7 +23,7 @@ from blog_project import exceptions as core
 from blog_project import urls as quill_urls
 from blog_project.api.auth import JWTSchemeAuthentication
 from blog_project.api.parsers import JSONParser
-from blog_project.faces import MESSAGES, STATUS_OF, Face, mount
+from blog_project.faces import MESSAGES, Face, mount, status_of
 
 
 def render_error(request: HttpRequest | None, status_code: int, message: str) -> JsonResponse:
@@ -32,7 +32,7 @@ def render_error(request: HttpRequest | None, status_code: int, message: str) ->
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, core.QuillError):
-        status_code = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
+        status_code = status_of(exc)
         return Response({"errors": {"body": [exc.message]}}, status=status_code)
     if isinstance(exc, ValidationError):
         return Response({"errors": exc.message_dict}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
