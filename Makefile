@@ -87,8 +87,11 @@ chaos: system-packages $(VENV)/.runtime
 # bench/results/ (commit them: the history each run is compared with). QUICK=1 is a short run,
 # LARGE=1 seeds 1,000 authors and 100,000 stories, PROFILE=bulk py-spies the workers under one
 # scenario; BENCH_ARGS="--scenarios bulk,by_id --concurrency 16" passes options (--help).
+# Beside the run's file: latest.json, latest.md and latest.png (matplotlib, from bench/requirements.txt).
 bench: $(VENV)/.runtime
 	@bash deploy/system-packages.sh postgresql pgbouncer redis-server nginx wrk
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt || \
+		echo "Could not install bench/requirements.txt (matplotlib): the run goes on without its chart."
 	$(if $(PROFILE),$(PY) -m pip install --quiet --disable-pip-version-check py-spy)
 	$(PY) -m bench.run $(if $(filter 1 true yes,$(QUICK)),--quick) $(if $(filter 1 true yes,$(LARGE)),--large) \
 		$(if $(PROFILE),--profile $(PROFILE)) $(BENCH_ARGS)

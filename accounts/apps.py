@@ -7,4 +7,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # The CORS decision per view must be connected before the first request.
-        from blog_project import cors  # noqa: F401
+        from blog_project import (
+            cors,  # noqa: F401
+            readcache,
+        )
+
+        readcache.watch(self.get_models())

@@ -2,6 +2,8 @@
 
     python -m bench.report                       # the newest run, compared with the run before it
     python -m bench.report FILE [--markdown]     # one run; --markdown for the README
+    python -m bench.report [FILE] --write        # latest.json, latest.md, latest.png from a stored run
+    python -m bench.report FILE --write --out D  # ... into folder D instead of the run's own folder
 
 Each Quill number is also printed as a ratio: to the floor (bench/floor.py, where it answers
 the same route) and to the previous run of the same profile (same data set and durations).
@@ -10,6 +12,7 @@ the same route) and to the previous run of the same profile (same data set and d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -17,6 +20,11 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# Written beside each run's own file (bench/run.py) and by --write: the newest run at a glance.
+LATEST_JSON, LATEST_MD, LATEST_PNG = "latest.json", "latest.md", "latest.png"
+# Cold-start targets: every worker ready plus the first GET /, and that first GET against a warm one.
+COLD_START_TARGET_S = 2.0
+FIRST_TO_WARM_TARGET = 3.0
 Results = dict[str, Any]
 Key = tuple[str, str, int]  # mode ("on", "off", "floor"), scenario, concurrency
 
@@ -27,8 +35,8 @@ def load(path: Path) -> Results:
 
 
 def history(directory: Path = RESULTS) -> list[Path]:
-    """Stored runs, oldest first (file names start with the UTC time)."""
-    return sorted(directory.glob("*.json"))
+    """Stored runs, oldest first (file names start with the UTC time; latest.json is not one)."""
+    return sorted(directory.glob("[0-9]*.json"))
 
 
 def comparable(results: Results) -> tuple[Any, ...]:
@@ -178,6 +186,18 @@ def summary_table(results: Results, *, markdown: bool) -> str:
     return table(headers, rows, markdown=markdown)
 
 
+def known(value: float | None, digits: int = 1, suffix: str = "") -> str:
+    """A number a newer harness records: "n/a" in the files of runs made before it did."""
+    return "n/a" if value is None else number(value, digits) + suffix
+
+
+def cold_start_s(start: dict[str, Any]) -> float | None:
+    """Seconds from starting gunicorn to the first answer: every worker ready, then the first GET."""
+    if start.get("ready_s") is None or start.get("first_response_ms") is None:
+        return None
+    return round(start["ready_s"] + start["first_response_ms"] / 1000, 2)
+
+
 def startup_table(results: Results, *, markdown: bool) -> str:
     rows = []
     for mode, start in results["startup"].items():
@@ -190,6 +210,9 @@ def startup_table(results: Results, *, markdown: bool) -> str:
                 number(start["listening_s"], 2),
                 number(start["ready_s"], 2),
                 number(start.get("first_response_ms")),
+                known(start.get("warm_response_ms")),
+                known(start.get("first_to_warm"), 2, "×"),
+                known(cold_start_s(start), 2),
                 number(started.get("worker_rss_mib_mean")),
                 number(loaded.get("worker_rss_mib_mean")),
                 number(loaded.get("worker_rss_mib_max")),
@@ -198,10 +221,34 @@ def startup_table(results: Results, *, markdown: bool) -> str:
             ]
         )
     headers = [
-        "server", "workers", "listening s", "all workers ready s", "first GET ms", "worker RSS MiB (start)",
-        "worker RSS MiB (after load)", "max", "worker PSS MiB", "master RSS MiB",
+        "server", "workers", "listening s", "all workers ready s", "first GET ms", "warm GET ms",
+        "first ÷ warm", "cold start s", "worker RSS MiB (start)", "worker RSS MiB (after load)", "max",
+        "worker PSS MiB", "master RSS MiB",
     ]  # fmt: skip
     return table(headers, rows, markdown=markdown)
+
+
+def cold_start_targets(results: Results) -> str:
+    """The cold-start targets, and whether each Quill mode met them."""
+    verdicts = []
+    for mode, start in results["startup"].items():
+        if mode == "floor":
+            continue
+        cold, ratio_ = cold_start_s(start), start.get("first_to_warm")
+        cold_text = (
+            "n/a" if cold is None else f"{cold:.2f} s ({'met' if cold < COLD_START_TARGET_S else 'MISSED'})"
+        )
+        ratio_text = (
+            "n/a"
+            if ratio_ is None
+            else f"{ratio_:.2f}× ({'met' if ratio_ <= FIRST_TO_WARM_TARGET else 'MISSED'})"
+        )
+        verdicts.append(f"cache {mode}: cold start {cold_text}, first ÷ warm {ratio_text}")
+    return (
+        f"Targets: cold start (every worker ready, then the first GET /) under {COLD_START_TARGET_S:g} s; "
+        f"the first GET / no slower than {FIRST_TO_WARM_TARGET:g}× a warm one (the median of the sequential "
+        "GET / right after it). " + ("; ".join(verdicts) + "." if verdicts else "")
+    ).rstrip()
 
 
 def queries_table(results: Results, *, markdown: bool) -> str:
@@ -270,8 +317,9 @@ def render(results: Results, previous: Results | None, *, markdown: bool = False
     summary = f"Summary (cache {settings['modes'][0]})"
     out.append(f"{f'**{summary}**' if markdown else summary}\n\n{summary_table(results, markdown=markdown)}")
     out += scenario_tables(results, previous, markdown=markdown)
+    startup = startup_table(results, markdown=markdown) + "\n\n" + cold_start_targets(results)
     for title, text in (
-        ("Startup and memory", startup_table(results, markdown=markdown)),
+        ("Startup and memory", startup),
         ("Queries per request", queries_table(results, markdown=markdown)),
     ):
         out.append(f"{f'**{title}**' if markdown else title}\n\n{text}")
@@ -298,19 +346,113 @@ def profile_text(samples: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def latest_rows(results: Results) -> list[dict[str, Any]]:
+    """One row per scenario, cache mode and concurrency that ran (the floor's own runs are not rows:
+    they are each row's floor_rps and floor_ratio, for the scenarios the floor answers)."""
+    runs = by_key(results)
+    queries = results.get("queries", {})
+    memory = results.get("memory", {})
+    labels = {scenario["key"]: scenario["label"] for scenario in results["scenarios"]}
+    rows = []
+    for scenario in results["scenarios"]:
+        key = scenario["key"]
+        for mode in results["settings"]["modes"]:
+            for concurrency in results["settings"]["concurrencies"]:
+                run = runs.get((mode, key, concurrency))
+                if run is None:
+                    continue
+                floor = runs.get(("floor", key, concurrency))
+                answered = bool(run["requests"])
+                probe = queries.get(mode, {}).get(key, {})
+                rows.append(
+                    {
+                        "scenario": key,
+                        "cache": mode,
+                        "concurrency": int(concurrency),
+                        "rps": float(run["rps"]),
+                        # None when no request finished within the run ("0 (none in time)").
+                        "p50_ms": float(run["latency_ms"]["p50"]) if answered else None,
+                        "p99_ms": float(run["latency_ms"]["p99"]) if answered else None,
+                        "errors": int(run["failed"]),
+                        "floor_ratio": (
+                            round(run["rps"] / floor["rps"], 3) if floor and floor["rps"] else None
+                        ),
+                        "label": labels[key],
+                        "requests": run["requests"],
+                        "p90_ms": float(run["latency_ms"]["p90"]) if answered else None,
+                        "server_errors": run["server_errors"],
+                        "floor_rps": float(floor["rps"]) if floor else None,
+                        "queries_per_request": probe.get("queries_per_request"),
+                        "redis_commands_per_request": probe.get("redis_commands_per_request"),
+                        "worker_rss_mib_max": memory.get(mode, {})
+                        .get("after_load", {})
+                        .get("worker_rss_mib_max"),
+                        "profile": results["profile"],
+                        "commit": results["git"]["commit"],
+                        "date": results["date"],
+                    }
+                )
+    return rows
+
+
+def shown(path: Path) -> str:
+    """`path` relative to the working folder when it is inside it."""
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd()))
+    return str(path)
+
+
+def write_latest(results: Results, directory: Path, previous: Results | None) -> list[str]:
+    """latest.json (rows), latest.md (the Markdown report) and latest.png (the chart) of `results`
+    in `directory`; returns a line for each file, or for the chart, why it was skipped."""
+    from bench import chart  # matplotlib, when there, is only imported to draw
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / LATEST_JSON).write_text(json.dumps(latest_rows(results), indent=1) + "\n")
+    (directory / LATEST_MD).write_text(render(results, previous, markdown=True))
+    lines = [f"Rows: {shown(directory / LATEST_JSON)}", f"Report: {shown(directory / LATEST_MD)}"]
+    png = directory / LATEST_PNG
+    try:
+        drawn, why = chart.draw(results, png), f"matplotlib is not installed: {chart.INSTALL_HINT}"
+    except Exception as error:  # a chart is not worth losing the run's other outputs for
+        drawn, why = False, f"drawing failed ({type(error).__name__}: {error})"
+    if drawn:
+        lines.append(f"Chart: {shown(png)}")
+    else:
+        png.unlink(missing_ok=True)  # no chart of another run beside this run's tables
+        lines.append(f"Chart skipped ({shown(png)} not written): {why}.")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("file", type=Path, nargs="?", help="a results JSON file (default: the newest)")
     parser.add_argument("--markdown", action="store_true", help="GitHub tables, for the README")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help=f"write {LATEST_JSON}, {LATEST_MD} and {LATEST_PNG} of the run instead of printing it",
+    )
+    parser.add_argument("--out", type=Path, help="with --write: the folder (default: the run's own)")
     args = parser.parse_args()
+    if args.out and not args.write:
+        parser.error("--out goes with --write")
     path = args.file or (history()[-1] if history() else None)
     if path is None:
         print("No results in bench/results/ yet: run `make bench`.", file=sys.stderr)
         return 1
     results = load(path)
-    print(render(results, previous_run(results, path.parent, before=path), markdown=args.markdown), end="")
+    if not isinstance(results, dict) or "runs" not in results:
+        print(f"{path} is not a run's results (a file bench/run.py wrote).", file=sys.stderr)
+        return 1
+    previous = previous_run(results, path.parent, before=path)
+    if args.write:
+        for line in write_latest(results, args.out or path.parent, previous):
+            print(line)
+        return 0
+    print(render(results, previous, markdown=args.markdown), end="")
     return 0
 
 

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "blog_project.middleware.RequestLogMiddleware",
+    # ETags on answers a browser may keep, and 304 for an If-None-Match that still matches;
+    # before SecurityHeaders, so it sees the no-store of signed-in answers and leaves them be.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "blog_project.middleware.SecurityHeadersMiddleware",
     "blog_project.middleware.BodySizeLimitMiddleware",
@@ -140,6 +143,15 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Anonymous readers' pages and API answers kept whole in that cache (blog_project.readcache),
+# invalidated by every write that changes them. On by default when the cache is shared: a
+# per-process cache could not tell the other workers of a write.
+QUILL_CACHE = env_bool("QUILL_CACHE", bool(REDIS_URL))
+# The longest an entry lives (a write or a scheduled story going up ends it sooner).
+QUILL_CACHE_SECONDS = env_int("QUILL_CACHE_SECONDS", 300)
+# Each worker also keeps the entries it served last, up to this many MiB, so that a hit asks the
+# shared cache only for the versions.
+QUILL_CACHE_LOCAL_MB = env_int("QUILL_CACHE_LOCAL_MB", 8)
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -26,3 +26,7 @@ STORAGES = {
 # Images that tests upload land in a throwaway folder, never in var/media.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="quill-test-media-"))
 atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+
+# Each test starts from an empty database, not from an empty cache: the readers' cache is off
+# but in the tests that turn it on (the `readers_cache` fixture).
+QUILL_CACHE = False

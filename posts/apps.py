@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PostsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "posts"
+
+    def ready(self) -> None:
+        from blog_project import readcache
+
+        readcache.watch(self.get_models())

@@ -44,7 +44,7 @@ class StoriesFeed(Feed):
         return item.updated_at
 
     def item_categories(self, item: Post) -> list[str]:
-        return [escape(tag.name) for tag in item.tags.all()]
+        return [escape(name) for name in item.tag_names]
 
 
 class LatestStoriesFeed(StoriesFeed):
@@ -55,7 +55,7 @@ class LatestStoriesFeed(StoriesFeed):
         return reverse("posts:home")
 
     def items(self) -> QuerySet[Post]:
-        return published_posts()[:FEED_SIZE]
+        return published_posts(with_html=True)[:FEED_SIZE]
 
 
 class FullStoriesFeed(StoriesFeed):
@@ -79,7 +79,7 @@ class AuthorFeed(FullStoriesFeed):
         return reverse("posts:author", args=[author.username])
 
     def items(self, author: User) -> QuerySet[Post]:
-        return published_posts(author=author.username)[:FEED_SIZE]
+        return published_posts(author=author.username, with_html=True)[:FEED_SIZE]
 
 
 class TagFeed(FullStoriesFeed):
@@ -99,4 +99,4 @@ class TagFeed(FullStoriesFeed):
         return reverse("posts:tag", args=[tag])
 
     def items(self, tag: str) -> QuerySet[Post]:
-        return published_posts(tag=tag)[:FEED_SIZE]
+        return published_posts(tag=tag, with_html=True)[:FEED_SIZE]

@@ -114,6 +114,15 @@ class Post(models.Model):
         return reverse("posts:detail", args=[self.slug])
 
     @property
+    def tag_names(self) -> list[str]:
+        """The story's tags by name, A to Z: from its query when that brought them along
+        (posts.selectors on Postgres), else from its tags."""
+        brought = self.__dict__.get("tag_list")
+        if brought is not None:
+            return list(brought)
+        return [tag.name for tag in self.tags.all()]
+
+    @property
     def is_published_or_scheduled(self) -> bool:
         """The author published it: it is up, or will be at `published_at`."""
         return self.status == self.Status.PUBLISHED

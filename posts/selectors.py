@@ -1,11 +1,25 @@
 """Story reads shared by pages, feeds and the API. Drafts never leak: they are not found by others."""
 
+from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Now
 
 from accounts.models import Follow, User
 from blog_project.exceptions import NotFound
@@ -16,8 +30,13 @@ STORY_NOT_FOUND = "No such story."
 
 
 def _with_relations(queryset: QuerySet[Post]) -> QuerySet[Post]:
-    # Lists show the author and tags of every row: two queries in all, never one per row.
-    return queryset.select_related("author").prefetch_related("tags")
+    # Lists show the author and tags of every row: never a query per row. On Postgres the tag
+    # names come in the same query (Post.tag_names), elsewhere in a second one.
+    queryset = queryset.select_related("author")
+    if connection.vendor != "postgresql":
+        return queryset.prefetch_related("tags")
+    names = Tag.objects.filter(posts=OuterRef("pk")).order_by("name").values("name")
+    return queryset.annotate(tag_list=ArraySubquery(names))
 
 
 Viewer = User | AnonymousUser | None
@@ -72,10 +91,14 @@ def published_posts(
     tag: str | None = None,
     query: str | None = None,
     clapped_by: str | None = None,
+    with_html: bool = False,
 ) -> QuerySet[Post]:
     """Published stories, newest first, optionally by author username, tag, search text and
-    the username of a member who clapped for them."""
+    the username of a member who clapped for them. Their rendered HTML only `with_html` (a feed):
+    a list shows excerpts, and the HTML is the largest column."""
     posts: QuerySet[Post] = Post.objects.published()
+    if not with_html:
+        posts = posts.defer("body_html")
     if author:
         posts = posts.filter(author__username__iexact=author)
     if tag:
@@ -85,6 +108,12 @@ def published_posts(
     query = clean_query(query)
     posts = filter_by_search(posts, query) if query else posts.order_by("-published_at", "-created_at")
     return _with_relations(posts)
+
+
+def next_scheduled_publication() -> datetime | None:
+    """When the next scheduled story goes up (readers' lists change then without a write)."""
+    upcoming = Post.objects.filter(status=Post.Status.PUBLISHED, published_at__gt=Now())
+    return upcoming.aggregate(at=Min("published_at"))["at"]
 
 
 def sitemap_stories() -> QuerySet[Post]:
@@ -107,7 +136,7 @@ def feed_posts(*, viewer: User) -> QuerySet[Post]:
     """Published stories by the authors the viewer follows, newest first."""
     followed = Follow.objects.filter(follower=viewer).values("followed")
     posts = Post.objects.published().filter(author__in=followed).order_by("-published_at", "-created_at")
-    return _with_relations(posts)
+    return _with_relations(posts.defer("body_html"))
 
 
 def comments_of(*, post: Post, viewer: Viewer) -> "QuerySet[CommentWithFollow]":

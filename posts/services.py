@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.ratelimit import count_attempt
+from blog_project import readcache
 from blog_project.exceptions import Conflict, NotAllowed, NotFound, StaleWrite
 from blog_project.text import image_url_errors, normalize_newlines
 from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes, render_markdown
@@ -157,7 +158,9 @@ def _validate_cover(cover_image: str | None) -> None:
 def _set_tags(post: Post, tags: list[str]) -> None:
     Tag.objects.bulk_create([Tag(name=name) for name in tags], ignore_conflicts=True)
     post.tags.set(Tag.objects.filter(name__in=tags))
-    getattr(post, "_prefetched_objects_cache", {}).pop("tags", None)  # readers see the new tags
+    # Readers of this copy see the new tags, not the ones its query brought (Post.tag_names).
+    getattr(post, "_prefetched_objects_cache", {}).pop("tags", None)
+    post.__dict__.pop("tag_list", None)
 
 
 def _save_with_unique_slug(post: Post) -> None:
@@ -352,9 +355,12 @@ def delete_post(*, post: Post, editor: User) -> None:
 def unpublish_posts(*, posts: QuerySet[Post]) -> int:
     """Moderation: turns published (or scheduled) stories back into drafts, as a new version
     of each, so an editor open on one cannot save over the change. Returns how many changed."""
-    return posts.filter(status=Post.Status.PUBLISHED).update(
+    count = posts.filter(status=Post.Status.PUBLISHED).update(
         **UNPUBLISHED, version=F("version") + 1, updated_at=timezone.now()
     )
+    if count:
+        readcache.changed(readcache.ALL)  # an update() sends no signals
+    return count
 
 
 # --- Claps and comments ---------------------------------------------------------------------
@@ -429,4 +435,6 @@ def rerender(*, post_ids: list[UUID]) -> int:
         if [getattr(post, field) for field in fields] != before:
             changed.append(post)
     Post.objects.bulk_update(changed, fields)
+    if changed:
+        readcache.changed(readcache.ALL)  # bulk_update sends no signals
     return len(changed)

@@ -1,12 +1,16 @@
 from django.urls import path, re_path
 
+from blog_project.readcache import by_slug, cached_for_readers
 from posts import sitemaps, views
 from posts.feeds import AuthorFeed, LatestStoriesFeed, TagFeed
 
+# Anonymous readers' answers come from the shared cache while what they show is unchanged.
+readers, readers_of = cached_for_readers(), cached_for_readers
+
 app_name = "posts"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("p/<slug:slug>/", views.detail, name="detail"),
+    path("", readers(views.home), name="home"),
+    path("p/<slug:slug>/", readers_of(by_slug)(views.detail), name="detail"),
     path("p/<slug:slug>/edit/", views.edit, name="edit"),
     path("p/<slug:slug>/delete/", views.delete, name="delete"),
     path("p/<slug:slug>/history/", views.history, name="history"),
@@ -16,11 +20,11 @@ urlpatterns = [
     path("p/<slug:slug>/responses/", views.respond, name="respond"),
     path("p/<slug:slug>/responses/<int:comment_id>/delete/", views.delete_response, name="delete_response"),
     # Only what a username can be (letters, digits, underscores) reaches the database.
-    re_path(r"^@(?P<username>[A-Za-z0-9_]+)/$", views.author, name="author"),
+    re_path(r"^@(?P<username>[A-Za-z0-9_]+)/$", readers(views.author), name="author"),
     re_path(r"^@(?P<username>[A-Za-z0-9_]+)/follow/$", views.follow_author, name="follow"),
     path("following/", views.following, name="following"),
-    path("tag/<str:tag>/", views.tag, name="tag"),
-    path("search/", views.search, name="search"),
+    path("tag/<str:tag>/", readers(views.tag), name="tag"),
+    path("search/", readers(views.search), name="search"),
     path("write/", views.write, name="write"),
     path("write/preview/", views.preview, name="preview"),
     path("me/stories/", views.my_stories, name="my_stories"),

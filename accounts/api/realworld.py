@@ -24,6 +24,7 @@ from accounts.models import User
 from accounts.selectors import signed_in_user
 from blog_project.api.realworld import RealWorldAPIView, error_responses, errors
 from blog_project.faces import client_ip
+from blog_project.readcache import cached_for_readers
 
 
 def _token_for(user: User) -> str:
@@ -164,6 +165,8 @@ urlpatterns = [
     path("users", UsersView.as_view(), name="realworld-users"),
     path("users/login", LoginView.as_view(), name="realworld-login"),
     path("user", CurrentUserView.as_view(), name="realworld-user"),
-    path("profiles/<str:username>", ProfileDetailView.as_view(), name="realworld-profile"),
+    path(
+        "profiles/<str:username>", cached_for_readers()(ProfileDetailView.as_view()), name="realworld-profile"
+    ),
     path("profiles/<str:username>/follow", FollowView.as_view(), name="realworld-follow"),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import re
 import shutil
@@ -230,6 +231,38 @@ def test_request_ids_pass_through_the_proxy_or_are_made_by_it(stack):
     # gunicorn logged the proxy's id with the request.
     time.sleep(0.2)
     assert made in (stack.directory / "gunicorn.log").read_text()
+
+
+# --- The readers' cache (on by default: the stack has Redis) ---------------------------------
+
+
+def test_each_edit_is_what_the_next_anonymous_reader_gets_from_any_worker(stack):
+    json_body = {"Content-Type": "application/json"}
+    signup = request(
+        stack.proxy, "POST", "/api/v1/user/signup", headers=json_body,
+        body=b'{"email": "cache@example.com", "password": "a long enough secret 2026"}',
+    )  # fmt: skip
+    assert signup.status == 201, signup.body
+    author = {**json_body, "Authorization": "Bearer " + json.loads(signup.body)["jwt"]}
+    created = request(
+        stack.proxy, "POST", "/api/v1/blog", headers=author,
+        body=b'{"title": "Telling 0", "content": "Version 0 of the words."}',
+    )  # fmt: skip
+    assert created.status == 201, created.body
+    post = json.loads(created.body)["post"]
+    page, api = f"/p/{post['slug']}/", f"/api/v1/blog/{post['id']}"
+    for edit in range(1, 11):
+        # Warm both workers' view of it (each read after the first comes from Redis)...
+        for _ in range(4):
+            assert f"Telling {edit - 1}".encode() in request(stack.proxy, "GET", page).body
+        etag = request(stack.proxy, "GET", api).headers["etag"]
+        assert request(stack.proxy, "GET", api, headers={"If-None-Match": etag}).status == 304
+        # ...then edit: the very next read, whichever worker answers it, shows the edit.
+        body = json.dumps({"title": f"Telling {edit}", "content": f"Version {edit} of the words."})
+        assert request(stack.proxy, "PATCH", api, headers=author, body=body.encode()).status == 200
+        assert f"Telling {edit}".encode() in request(stack.proxy, "GET", page).body
+        assert f"Version {edit} of".encode() in request(stack.proxy, "GET", api).body
+        assert request(stack.proxy, "GET", api, headers={"If-None-Match": etag}).status == 200
 
 
 # --- No request lost -------------------------------------------------------------------------

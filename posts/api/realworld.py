@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from accounts.selectors import signed_in_user
 from blog_project.api.fields import NO_NUL_PATTERN
 from blog_project.api.realworld import RealWorldAPIView, error_responses
+from blog_project.readcache import by_slug, cached_for_readers
 from posts import selectors, services
 from posts.api.realworld_serializers import (
     MultipleArticlesSerializer,
@@ -282,11 +283,19 @@ class TagListView(RealWorldAPIView):
 
 # Mounted at /api/ beside the users; "feed" comes before <slug> so it is not taken for one.
 urlpatterns = [
-    path("articles", ArticleListView.as_view(), name="realworld-articles"),
+    path("articles", cached_for_readers()(ArticleListView.as_view()), name="realworld-articles"),
     path("articles/feed", FeedView.as_view(), name="realworld-feed"),
-    path("articles/<str:slug>", ArticleDetailView.as_view(), name="realworld-article"),
+    path(
+        "articles/<str:slug>",
+        cached_for_readers(by_slug)(ArticleDetailView.as_view()),
+        name="realworld-article",
+    ),
     path("articles/<str:slug>/favorite", FavoriteView.as_view(), name="realworld-favorite"),
-    path("articles/<str:slug>/comments", CommentListView.as_view(), name="realworld-comments"),
+    path(
+        "articles/<str:slug>/comments",
+        cached_for_readers(by_slug)(CommentListView.as_view()),
+        name="realworld-comments",
+    ),
     path("articles/<str:slug>/comments/<str:id>", CommentDetailView.as_view(), name="realworld-comment"),
-    path("tags", TagListView.as_view(), name="realworld-tags"),
+    path("tags", cached_for_readers()(TagListView.as_view()), name="realworld-tags"),
 ]

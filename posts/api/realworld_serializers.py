@@ -103,7 +103,7 @@ class ArticleListItemSerializer(serializers.ModelSerializer):
         return post.description or post.excerpt
 
     def get_tagList(self, post: Post) -> list[str]:
-        return [tag.name for tag in post.tags.all()]
+        return post.tag_names
 
     @extend_schema_field(AuthorProfileSerializer)
     def get_author(self, post: Post) -> dict[str, Any]:

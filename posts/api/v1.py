@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from accounts.selectors import signed_in_user
 from blog_project.api.v1 import ErrorSerializer, V1APIView, V1ListAPIView, error_responses
 from blog_project.exceptions import StaleWrite
+from blog_project.readcache import by_id, cached_for_readers
 from posts import selectors, services
 from posts.api.v1_serializers import (
     PostCreatedSerializer,
@@ -31,6 +32,7 @@ from posts.api.v1_serializers import (
     PostUpdateByIdSerializer,
     PostUpdatedSerializer,
     PostUpdateSerializer,
+    story_json,
 )
 from posts.models import CreateRequest, Post
 
@@ -146,10 +148,10 @@ def _updated(request: Request, post: Post, changes: dict[str, Any]) -> Response:
         current = refusal.current
         body = {
             "error": "The story changed since the version in If-Match; nothing was saved.",
-            "details": {"post": PostSerializer(current).data},
+            "details": {"post": story_json(current)},
         }
         return _tagged(Response(body, status=status.HTTP_412_PRECONDITION_FAILED), current)
-    return _tagged(Response(PostUpdatedSerializer({"id": post.pk, "post": post, "updated": True}).data), post)
+    return _tagged(Response({"id": str(post.pk), "post": story_json(post), "updated": True}), post)
 
 
 class BlogAPIView(V1APIView):
@@ -182,7 +184,7 @@ class PostCollectionView(BlogAPIView):
         author = signed_in_user(request.user)
 
         def answer(post: Post) -> dict[str, Any]:
-            return dict(PostCreatedSerializer({"id": post.pk, "post": post}).data)
+            return {"id": str(post.pk), "post": story_json(post)}
 
         key = request.headers.get(IDEMPOTENCY_KEY)
         if key is None:
@@ -238,6 +240,11 @@ class PostBulkView(V1ListAPIView):
     serializer_class = PostSerializer
     pagination_class = PostPagination
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the view always paginates
+        return self.get_paginated_response([story_json(post) for post in page])
+
     def get_queryset(self) -> QuerySet[Post]:
         filters = PostFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
@@ -276,7 +283,7 @@ class PostDetailView(BlogAPIView):
     )
     def get(self, request: Request, **path: str) -> Response:
         post = self._post(request)
-        return _tagged(Response(PostEnvelopeSerializer({"post": post}).data), post)
+        return _tagged(Response({"post": story_json(post)}), post)
 
     @extend_schema(**EDIT_SCHEMA, operation_id="blog_update")
     def put(self, request: Request, **path: str) -> Response:
@@ -304,6 +311,6 @@ class PostDetailView(BlogAPIView):
 # before <id> so it is not taken for a story id.
 urlpatterns = [
     path("blog", PostCollectionView.as_view(), name="api-posts"),
-    path("blog/bulk", PostBulkView.as_view(), name="api-posts-bulk"),
-    path("blog/<str:id>", PostDetailView.as_view(), name="api-post"),
+    path("blog/bulk", cached_for_readers()(PostBulkView.as_view()), name="api-posts-bulk"),
+    path("blog/<str:id>", cached_for_readers(by_id)(PostDetailView.as_view()), name="api-post"),
 ]

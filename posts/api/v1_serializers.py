@@ -5,8 +5,10 @@ posts.services, whose ValidationError reaches the client as a 400 with the same 
 HTML editor shows.
 """
 
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.api.v1_serializers import AuthorSerializer
@@ -77,6 +79,8 @@ def _tags(**kwargs: Any) -> StrictListField:
 
 
 class PostSerializer(serializers.ModelSerializer):
+    """A story as this face sends it (the schema; story_json writes it)."""
+
     # True for a scheduled story too: published_at says when it goes up.
     published = serializers.BooleanField(source="is_published_or_scheduled", read_only=True)
     tags = serializers.SlugRelatedField[Tag](many=True, read_only=True, slug_field="name")
@@ -101,6 +105,37 @@ class PostSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+
+def _json_time(value: datetime | None) -> str | None:
+    # As DRF's DateTimeField writes it (Quill's time zone is UTC): ISO 8601, "Z" for +00:00.
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def story_json(post: Post) -> dict[str, Any]:
+    """PostSerializer's output, written out: every story this face sends goes through here, and
+    DRF would build the serializer's fields anew (model introspection) and walk them one by one
+    for each. The tests hold the two equal."""
+    author = post.author
+    return {
+        "id": str(post.pk),
+        "title": post.title,
+        "slug": post.slug,
+        "content": post.content,
+        "excerpt": post.excerpt,
+        "published": post.is_published_or_scheduled,
+        "published_at": _json_time(post.published_at),
+        "created_at": _json_time(post.created_at),
+        "updated_at": _json_time(post.updated_at),
+        "reading_time": post.reading_time,
+        "tags": post.tag_names,
+        "author": {"id": author.pk, "username": author.username, "name": author.name},
+        "cover_image": post.cover_image,
+        "version": post.version,
+    }
 
 
 class PostUpdateSerializer(serializers.Serializer):
@@ -141,6 +176,8 @@ class PostFilterSerializer(serializers.Serializer):
 
 
 class PostEnvelopeSerializer(serializers.Serializer):
+    """{"post": story_json(post)} (the schema of it)."""
+
     post = PostSerializer()
 
 

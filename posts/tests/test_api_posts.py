@@ -1,14 +1,19 @@
 """The posts API through the whole stack: writing, reading, editing, deleting, listing."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from posts import selectors, services
+from posts.api.v1_serializers import PostSerializer, story_json
 from posts.models import Post
 from posts.tests.api_contract import POST_KEYS
 from posts.tests.factories import PostFactory
+from posts.tests.queries import tag_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +114,7 @@ def test_create_requires_title_and_content(writer):
 
 def test_a_published_post_is_public(api_client, django_assert_num_queries):
     post = PostFactory(tags=["django"])
-    with django_assert_num_queries(2):  # the post with its author, then its tags
+    with django_assert_num_queries(1 + tag_queries()):  # the post with its author (and tags)
         response = api_client.get(detail(post))
     assert response.status_code == 200
     data = response.json()
@@ -120,7 +125,7 @@ def test_a_published_post_is_public(api_client, django_assert_num_queries):
 
 def test_a_signed_in_read_costs_one_more_query(writer, user, django_assert_num_queries):
     post = PostFactory(author=user)
-    with django_assert_num_queries(3):  # the token's user, the post with its author, its tags
+    with django_assert_num_queries(2 + tag_queries()):  # the token's user, the post (and tags)
         assert writer.get(detail(post)).status_code == 200
 
 
@@ -366,3 +371,17 @@ def test_browsable_api_works_with_a_session_and_csrf(user):
     created = browser.post(BLOG, body, content_type="application/json", HTTP_X_CSRFTOKEN=csrf_token)
     assert created.status_code == 201
     assert created.json()["post"]["author"]["id"] == user.pk
+
+
+def test_the_story_json_written_out_is_what_its_serializer_documents(user):
+    # story_json writes out PostSerializer (the schema): the two must never drift apart.
+    published = PostFactory(author=user, tags=["zeta", "alpha"], content="Some *words*.")
+    draft = PostFactory(author=user, publish=False, tags=[])
+    scheduled = services.create_post(
+        author=user, title="Later", content="Soon.", cover_image="https://example.com/c.png",
+        published_at=timezone.now() + timedelta(days=1),
+    )  # fmt: skip
+    for post in (published, draft, scheduled):
+        for copy in (post, selectors.get_post_by_id(post_id=post.pk, user=user)):
+            assert story_json(copy) == dict(PostSerializer(copy).data)
+    assert story_json(published)["tags"] == ["alpha", "zeta"]

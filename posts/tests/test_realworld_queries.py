@@ -11,18 +11,19 @@ from blog_project.tests.realworld.contract import RealWorldClient, client_for
 from posts import services
 from posts.models import Post
 from posts.tests.factories import PostFactory
+from posts.tests.queries import tag_queries
 
 pytestmark = pytest.mark.django_db
 
 SIZES = [2, 20]
 # The account behind the token (signed in only).
 TOKEN = 1
-# The page, its tags (one prefetch for the page), and articlesCount.
-ARTICLE_LIST = 3
-# The article (with its author, favorites and follow in the same query) and its tags.
-ARTICLE = 2
-# The article, its tags, and its comments with their authors.
-COMMENTS = 3
+# The page (with its tags on Postgres, else one query more for the page's), and articlesCount.
+ARTICLE_LIST = 2 + tag_queries()
+# The article (with its author, favorites, follow and, on Postgres, tags in the same query).
+ARTICLE = 1 + tag_queries()
+# The article, and its comments with their authors.
+COMMENTS = 2 + tag_queries()
 # The profile, with its follow.
 PROFILE = 1
 

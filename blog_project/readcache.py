@@ -1,0 +1,307 @@
+"""The shared cache of what anonymous readers get: whole responses (pages and API JSON),
+stored in the shared cache (Redis) under the versions of what they show, so that no reader
+sees a stale answer once a writer's save has returned.
+
+A cached read names its scopes: every read depends on ALL; lists depend on LISTS, one story's
+reads on `story_scope(<slug or id>)`. Each scope has a version (a random token) in the cache,
+and an entry's key holds the versions it was made under. A write replaces the versions of the
+scopes it changes (`changed`), so the next read misses and renders anew; nothing is deleted.
+
+Which writes change which scopes is decided here, in one place, from the models' signals:
+a story, its tags, responses and claps change that story's scopes and LISTS; any other model of
+Quill's (a profile, a follow, an upload) changes ALL; revisions and create requests show
+nothing to readers. Writes that bypass signals (QuerySet.update, bulk_update) call `changed`
+themselves. A scheduled story going up is no write at all: entries live at most until the next
+scheduled publication (and QUILL_CACHE_SECONDS).
+
+Versions are replaced twice, at once and after the commit: a reader that read the old rows
+between the two stores them under the first new version, which the second makes unreachable.
+"""
+
+import hashlib
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Model
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("quill.readcache")
+
+ALL = "all"
+LISTS = "lists"
+VERSION_PREFIX = "readers:v:"
+# The entry's layout is in its key: workers of another release never read it.
+ENTRY_PREFIX = "readers:page:1:"
+# What a response keeps of its own headers (the middleware adds the rest to every answer).
+KEPT_HEADERS = ("Content-Type", "Content-Language", "ETag", "Vary", "Cache-Control", "Allow", "Last-Modified")
+CacheErrors = (RedisError, OSError)
+
+Scopes = Callable[..., str]
+
+
+def story_scope(key: object) -> str:
+    """The scope of one story's reads, by the slug or the id its address names."""
+    return f"story:{key}"
+
+
+def by_slug(*, slug: str, **_: Any) -> str:
+    """The scope of a read whose address names a story's slug."""
+    return story_scope(slug)
+
+
+def by_id(*, id: str, **_: Any) -> str:
+    """The scope of a read whose address names a story's id, in any spelling of a UUID."""
+    try:
+        return story_scope(UUID(id))
+    except ValueError:
+        return story_scope("?")  # no such story: a 404, which is never kept
+
+
+def _fresh_token() -> str:
+    return secrets.token_hex(6)
+
+
+def _versions(scopes: list[str]) -> list[str] | None:
+    keys = [VERSION_PREFIX + scope for scope in scopes]
+    found = cache.get_many(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:  # first use, or evicted: a new token, never one an old entry was stored under
+        for key in missing:
+            cache.add(key, _fresh_token(), timeout=None)
+        found.update(cache.get_many(missing))
+    if any(key not in found for key in keys):
+        return None
+    return [str(found[key]) for key in keys]
+
+
+def _replace_versions(scopes: frozenset[str]) -> None:
+    try:
+        cache.set_many({VERSION_PREFIX + scope: _fresh_token() for scope in scopes}, timeout=None)
+    except CacheErrors:
+        # Entries made before expire within QUILL_CACHE_SECONDS; readers skip a cache that is down.
+        logger.warning("Could not invalidate the readers' cache for %s", sorted(scopes), exc_info=True)
+
+
+def changed(*scopes: str) -> None:
+    """Readers of these scopes must see what the current transaction writes."""
+    if not settings.QUILL_CACHE or not scopes:
+        return
+    names = frozenset(scopes)
+    _replace_versions(names)
+    transaction.on_commit(lambda: _replace_versions(names))
+
+
+def story_changed(*, post_id: object, slug: str | None) -> None:
+    changed(LISTS, story_scope(post_id), *([story_scope(slug)] if slug else []))
+
+
+NEXT_PREFIX = "readers:next:"
+
+
+def _next_publication_in(next_key: str) -> float | None:
+    """Seconds until the next scheduled story goes up (None: none is scheduled), asked of the
+    database once per version of the lists, since only a write changes the answer."""
+    from posts.selectors import next_scheduled_publication  # the core's rule of what readers see
+
+    known = cache.get(next_key)
+    if known is None:
+        upcoming: datetime | None = next_scheduled_publication()
+        known = upcoming.timestamp() if upcoming is not None else 0.0  # 0: none scheduled
+        until = known - time.time() if known else float(settings.QUILL_CACHE_SECONDS)
+        if until >= 1:
+            cache.set(next_key, known, timeout=min(settings.QUILL_CACHE_SECONDS, int(until) + 1))
+    return known - time.time() if known else None
+
+
+# status, headers, body, and until when (epoch seconds) it may be served.
+Entry = tuple[int, dict[str, str], bytes, float]
+
+
+class _Recent:
+    """The entries this worker served last, by their versioned key: a hit then costs one round
+    trip (the versions) and no copy of the body over the network. Bounded by bytes."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self.entries: OrderedDict[str, Entry] = OrderedDict()
+
+    def get(self, key: str) -> Entry | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if entry[3] <= time.time():
+            self._drop(key)
+            return None
+        self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        if len(entry[2]) > self.budget // 8:
+            return
+        if key in self.entries:
+            self._drop(key)
+        self.entries[key] = entry
+        self.used += len(entry[2])
+        while self.used > self.budget:
+            self._drop(next(iter(self.entries)))
+
+    def _drop(self, key: str) -> None:
+        self.used -= len(self.entries.pop(key)[2])
+
+
+_recent = _Recent(budget=settings.QUILL_CACHE_LOCAL_MB * 1024 * 1024)
+
+
+def _anonymous(request: HttpRequest) -> bool:
+    cookies = request.COOKIES
+    return (
+        "HTTP_AUTHORIZATION" not in request.META
+        and settings.SESSION_COOKIE_NAME not in cookies
+        and "messages" not in cookies  # a flash message waits for this visitor
+    )
+
+
+def _entry_key(request: HttpRequest, versions: list[str]) -> str:
+    address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    digest = hashlib.blake2b(address.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    return ENTRY_PREFIX + digest + ":" + ":".join(versions)
+
+
+def _for_readers(response: HttpResponse) -> HttpResponse:
+    # Browsers ask again each time, with If-None-Match: a 304 is cheap, and never stale.
+    patch_cache_control(response, no_cache=True)
+    patch_vary_headers(response, ("Cookie", "Authorization"))
+    return response
+
+
+def _store(key: str, next_key: str, response: HttpResponse) -> None:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return
+    if response.has_header("Cache-Control") and "no-cache" not in response["Cache-Control"]:
+        return  # the view said how it may be kept (private, no-store, ...)
+    seconds = float(settings.QUILL_CACHE_SECONDS)
+    upcoming = _next_publication_in(next_key)
+    if upcoming is not None:
+        seconds = min(seconds, upcoming)
+    if seconds < 1:
+        return
+    if not response.has_header("ETag"):
+        set_response_etag(response)
+    headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+    entry = (response.status_code, headers, response.content, time.time() + int(seconds))
+    cache.set(key, entry, timeout=int(seconds))
+    _recent.put(key, entry)
+
+
+def _stored(key: str) -> Entry | None:
+    entry = _recent.get(key)
+    if entry is None:
+        entry = cache.get(key)  # stored by another worker (or forgotten by this one)
+        if entry is None or entry[3] <= time.time():
+            return None
+        _recent.put(key, entry)
+    return entry
+
+
+def cached_for_readers(scope: str | Scopes = LISTS) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view whose GET answers for anonymous readers come from the shared cache when the
+    scopes they show have not changed. `scope`: LISTS, or a function of the view's URL
+    arguments naming the scope (e.g. one story's)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not settings.QUILL_CACHE or request.method != "GET" or not _anonymous(request):
+                return view(request, *args, **kwargs)
+            # The lists' version too: it says whether the next scheduled story is still known.
+            scopes = [ALL, LISTS, scope if isinstance(scope, str) else scope(**kwargs)]
+            try:
+                versions = _versions(scopes)
+                key = _entry_key(request, [versions[0], versions[2]]) if versions else None
+                stored = _stored(key) if key else None
+            except CacheErrors:
+                logger.warning("The readers' cache is unreachable; answering from the database")
+                return view(request, *args, **kwargs)
+            if stored is not None:
+                status, headers, content, _ = stored
+                return HttpResponse(content, status=status, headers=headers)
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            _for_readers(response)
+            if key is not None and versions is not None:
+                try:
+                    _store(key, NEXT_PREFIX + ":".join(versions[:2]), response)
+                except CacheErrors:
+                    logger.warning("Could not store in the readers' cache", exc_info=True)
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+# --- What each write changes ------------------------------------------------------------------
+
+
+def _post_of(instance: Any) -> tuple[object, str | None]:
+    """(id, slug) of the story a response or clap belongs to."""
+    from posts.models import Post
+
+    if type(instance).post.is_cached(instance):  # the service's own copy: no query
+        return instance.post.pk, instance.post.slug
+    slug = Post.objects.filter(pk=instance.post_id).values_list("slug", flat=True).first()
+    return instance.post_id, slug
+
+
+def _written(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    from posts.models import Clap, Comment, CreateRequest, Post, Revision
+
+    if sender in (Revision, CreateRequest):
+        return  # what readers see is unchanged (the story's own save says so)
+    if sender is Post:
+        story_changed(post_id=instance.pk, slug=getattr(instance, "slug", None))
+    elif sender in (Comment, Clap):
+        post_id, slug = _post_of(instance)
+        story_changed(post_id=post_id, slug=slug)
+    elif kwargs.get("update_fields") == frozenset({"last_login"}):
+        return  # signing in shows readers nothing
+    else:
+        changed(ALL)
+
+
+def _links_changed(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> None:
+    from posts.models import Post
+
+    if action.startswith("post_"):
+        if isinstance(instance, Post):
+            story_changed(post_id=instance.pk, slug=instance.slug)
+        else:  # a member's groups, a tag's stories from the tag's side
+            changed(ALL)
+
+
+def watch(models: Iterable[type[Model]]) -> None:
+    """Connects the invalidation rules to these models' writes (the apps' ready())."""
+    for model in models:
+        post_save.connect(_written, sender=model, dispatch_uid=f"readcache-save-{model._meta.label}")
+        post_delete.connect(_written, sender=model, dispatch_uid=f"readcache-delete-{model._meta.label}")
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            assert through is not None  # set up by the time apps are ready
+            m2m_changed.connect(
+                _links_changed, sender=through, dispatch_uid=f"readcache-m2m-{through._meta.label}"
+            )

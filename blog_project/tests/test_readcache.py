@@ -1,0 +1,255 @@
+"""The readers' cache: anonymous readers get stored answers, and after every kind of write
+returns, the next anonymous read (page and API) shows the change."""
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts import services as account_services
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from posts import services
+from posts.models import Post
+from posts.tests.factories import PostFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def readers_cache(settings):
+    settings.QUILL_CACHE = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def reader() -> Client:
+    return Client()
+
+
+@pytest.fixture
+def story(user) -> Post:
+    return PostFactory(author=user, title="The first telling", content="Words before the edit.")
+
+
+def story_page(post: Post) -> str:
+    return reverse("posts:detail", args=[post.slug])
+
+
+def api_story(post: Post) -> str:
+    return reverse("api-post", args=[post.pk])
+
+
+def reads(reader: Client, post: Post) -> dict[str, str]:
+    """What an anonymous reader gets at each address that shows the story."""
+    answers = {
+        "home": reader.get("/"),
+        "page": reader.get(story_page(post)),
+        "api": reader.get(api_story(post)),
+        "bulk": reader.get(reverse("api-posts-bulk")),
+        "realworld": reader.get(reverse("realworld-article", args=[post.slug])),
+        "realworld list": reader.get(reverse("realworld-articles")),
+    }
+    return {name: f"{response.status_code} {response.content.decode()}" for name, response in answers.items()}
+
+
+def test_a_second_anonymous_read_is_served_from_the_cache_without_a_query(
+    readers_cache, reader, story, django_assert_num_queries
+):
+    first = reader.get(story_page(story))
+    reader.get(api_story(story))
+    with django_assert_num_queries(0):
+        second = reader.get(story_page(story))
+        api = reader.get(api_story(story))
+    assert second.status_code == 200 and second.content == first.content
+    assert api.status_code == 200 and api.json()["post"]["title"] == "The first telling"
+    # Browsers are told to ask again each time, with the ETag the answer carries.
+    assert second["Cache-Control"] == "no-cache"
+    assert second["ETag"] == first["ETag"]
+
+
+def test_with_the_cache_off_every_read_asks_the_database(reader, story):
+    reader.get(story_page(story))
+    with CaptureQueriesContext(connection) as queries:
+        reader.get(story_page(story))
+    assert len(queries) > 0
+
+
+def test_signed_in_readers_are_never_served_the_anonymous_copy(readers_cache, reader, user, story):
+    reader.get(story_page(story))  # cached for anonymous readers
+    member = Client()
+    member.force_login(UserFactory())
+    page = member.get(story_page(story))
+    assert b"Sign out" in page.content or b"signout" in page.content
+    assert "private" in page["Cache-Control"]
+    token = account_services.issue_tokens(user=user).access
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    draft = PostFactory(author=user, publish=False, title="Only mine")
+    assert api.get(api_story(draft)).status_code == 200  # the author's draft, not a cached 404
+    assert reader.get(api_story(draft)).status_code == 404
+
+
+def author_api(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.issue_tokens(user=user).access}")
+    return client
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def edit(post: Post) -> Callable[[], str]:
+    response = author_api(post.author).patch(
+        api_story(post), {"title": "The second telling", "content": "Words after the edit."}, format="json"
+    )
+    assert response.status_code == 200
+    return lambda: "The second telling"
+
+
+def unpublish(post: Post) -> None:
+    response = author_api(post.author).patch(api_story(post), {"published": False}, format="json")
+    assert response.status_code == 200
+
+
+def moderate(post: Post) -> None:
+    assert services.unpublish_posts(posts=Post.objects.filter(pk=post.pk)) == 1
+
+
+def delete(post: Post) -> None:
+    assert author_api(post.author).delete(api_story(post)).status_code == 204
+
+
+def respond(post: Post) -> None:
+    response = signed_in(UserFactory()).post(
+        reverse("posts:respond", args=[post.slug]), {"body": "A response worth reading."}
+    )
+    assert response.status_code == 302
+
+
+def clap(post: Post) -> None:
+    response = signed_in(UserFactory()).post(reverse("posts:clap", args=[post.slug]), {"action": "clap"})
+    assert response.status_code == 302
+
+
+def rename_author(post: Post) -> None:
+    account_services.update_profile(user=post.author, name="Ada Renamed")
+
+
+@pytest.mark.parametrize(
+    ("write", "shows"),
+    [
+        (edit, {"page": "The second telling", "api": "Words after the edit.", "bulk": "The second telling",
+                "home": "The second telling", "realworld": "The second telling",
+                "realworld list": "The second telling"}),
+        (respond, {"page": "A response worth reading."}),
+        (rename_author, {"page": "Ada Renamed", "api": "Ada Renamed", "bulk": "Ada Renamed",
+                         "home": "Ada Renamed"}),
+    ],
+    ids=["edit", "comment", "profile"],
+)  # fmt: skip
+def test_after_a_write_returns_the_next_anonymous_read_shows_it(readers_cache, reader, story, write, shows):
+    before = reads(reader, story)
+    assert reads(reader, story) == before  # served again, unchanged
+    write(story)
+    after = reads(reader, story)
+    for address, text in shows.items():
+        assert text not in before[address]
+        assert text in after[address], f"{address} still shows the story as it was"
+
+
+def test_a_clap_shows_in_the_counts_at_once(readers_cache, reader, story):
+    def claps() -> tuple[str, int]:
+        page = reader.get(story_page(story)).content.decode()
+        counted = "1 clap" in page
+        article = reader.get(reverse("realworld-article", args=[story.slug])).json()["article"]
+        return str(counted), article["favoritesCount"]
+
+    assert claps() == ("False", 0)
+    clap(story)
+    assert claps() == ("True", 1)
+
+
+@pytest.mark.parametrize("write", [unpublish, moderate, delete], ids=["unpublish", "moderation", "delete"])
+def test_a_story_taken_down_is_gone_for_readers_at_once(readers_cache, reader, story, write):
+    before = reads(reader, story)
+    assert before["page"].startswith("200") and before["api"].startswith("200")
+    assert "The first telling" in before["bulk"] and "The first telling" in before["home"]
+    write(story)
+    after = reads(reader, story)
+    for address in ("page", "api", "realworld"):
+        assert after[address].startswith("404"), f"{address} still shows the story"
+    for address in ("home", "bulk", "realworld list"):
+        assert "The first telling" not in after[address], f"{address} still lists the story"
+
+
+def test_a_story_published_from_a_draft_appears_at_once(readers_cache, reader, user):
+    draft = PostFactory(author=user, publish=False, title="Out of the drawer")
+    before = reads(reader, draft)
+    assert before["page"].startswith("404") and "Out of the drawer" not in before["bulk"]
+    response = author_api(user).patch(api_story(draft), {"published": True}, format="json")
+    assert response.status_code == 200
+    after = reads(reader, draft)
+    assert after["page"].startswith("200") and after["api"].startswith("200")
+    assert "Out of the drawer" in after["home"] and "Out of the drawer" in after["bulk"]
+
+
+def test_a_scheduled_story_appears_when_its_time_comes_without_any_write(readers_cache, reader, user):
+    goes_up = timezone.now() + timedelta(seconds=2)
+    response = author_api(user).post(
+        reverse("api-posts"),
+        {"title": "Right on time", "content": "Scheduled words.", "published_at": goes_up.isoformat()},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert "Right on time" not in reader.get("/").content.decode()
+    assert "Right on time" not in reader.get(reverse("api-posts-bulk")).content.decode()
+    time.sleep(max(0.0, (goes_up - timezone.now()).total_seconds()) + 0.1)
+    assert "Right on time" in reader.get("/").content.decode()
+    assert "Right on time" in reader.get(reverse("api-posts-bulk")).content.decode()
+
+
+def test_a_conditional_get_with_the_etag_gets_304_until_the_story_changes(readers_cache, reader, story):
+    for address in (story_page(story), reverse("api-posts-bulk"), "/"):
+        first = reader.get(address)
+        again = reader.get(address, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304 and again.content == b""
+    etag = reader.get(story_page(story))["ETag"]
+    edit(story)
+    changed = reader.get(story_page(story), HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and b"The second telling" in changed.content
+
+
+def test_conditional_get_works_with_the_cache_off_too(reader, story):
+    first = reader.get(reverse("api-posts-bulk"))
+    assert reader.get(reverse("api-posts-bulk"), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_readers_are_answered_from_the_database_when_the_cache_is_down(
+    readers_cache, reader, story, unused_tcp_port
+):
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{unused_tcp_port}",
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        page = reader.get(story_page(story))
+        edit(story)  # a write goes through, though it cannot tell the cache
+        again = reader.get(story_page(story))
+    assert page.status_code == 200 and b"The first telling" in page.content
+    assert again.status_code == 200 and b"The second telling" in again.content
