@@ -54,7 +54,7 @@ def seed(*, authors: int, stories: int, seed_value: int) -> dict[str, float | in
     from django.contrib.auth.hashers import make_password
     from django.utils.text import slugify
 
-    from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes, render_markdown
+    from posts.markdown import render_story
     from posts.services import SLUG_BASE_LENGTH
 
     started = time.monotonic()
@@ -66,12 +66,13 @@ def seed(*, authors: int, stories: int, seed_value: int) -> dict[str, float | in
     bodies = []
     for _ in range(min(DISTINCT_BODIES, stories)):
         content = corpus.body(rng)
+        story = render_story(content)
         bodies.append(
             {
                 "content": content,
-                "body_html": render_markdown(content),
-                "reading_time": reading_minutes(plain_text(content)),
-                "excerpt": excerpt_of(prose_text(content) or plain_text(content)),
+                "body_html": story.html,
+                "reading_time": story.reading_minutes,
+                "excerpt": story.excerpt(),
             }
         )
     rendered = time.monotonic()

@@ -14,13 +14,20 @@ keepalive = 5
 # Recycle workers now and then so a slow leak can never take a worker down.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
-accesslog = "-"
+# The app writes one JSON line per request (blog_project.middleware.RequestLogMiddleware: method,
+# path, status, duration, request id, user); gunicorn's own access line would write each again.
+# GUNICORN_ACCESS_LOG=- turns it back on (to stdout), in this JSON shape.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 access_log_format = (
     '{"ts": "%(t)s", "remote": "%(h)s", "method": "%(m)s", "path": "%(U)s", '
     '"status": %(s)s, "bytes": "%(B)s", "duration_ms": %(M)s, "request_id": "%({x-request-id}o)s"}'
 )
+# The app is loaded (and warmed: blog_project.wsgi) once, in the master, before the workers
+# fork: they start serving at once and share its memory, and a worker recycled by max_requests
+# costs a fork, not an import of Django. Code changes take a restart (SIGUSR2), not SIGHUP.
+preload_app = True
 # Whose X-Forwarded-Proto gunicorn believes: the proxy's (nginx on the same host; `*` in
 # Compose, where web publishes no port and only the proxy reaches it).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -284,6 +284,7 @@ def rehearse(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "WEB_CONCURRENCY": str(args.workers),
         "GUNICORN_GRACEFUL_TIMEOUT": "5",
         "LOG_LEVEL": "WARNING",
+        "GUNICORN_ACCESS_LOG": "-",  # gunicorn's own line per request: what `served` counts
     }
 
     def database_url(port: int) -> str:

@@ -3,11 +3,14 @@
 import html
 import math
 import re
+from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight
@@ -107,11 +110,9 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def render_markdown(source: str) -> str:
-    """Sanitised HTML for Markdown source: no scripts, no event handlers, no javascript: links;
-    fenced code highlighted, task lists and footnotes."""
+def _sanitised(raw_html: str) -> str:
     return nh3.clean(
-        _md.render(source),
+        raw_html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         attribute_filter=_keep_attribute,
@@ -119,6 +120,36 @@ def render_markdown(source: str) -> str:
         set_tag_attribute_values={"img": {"loading": "lazy"}},
         link_rel="nofollow noopener noreferrer ugc",
     )
+
+
+def render_markdown(source: str) -> str:
+    """Sanitised HTML for Markdown source: no scripts, no event handlers, no javascript: links;
+    fenced code highlighted, task lists and footnotes."""
+    return _sanitised(_md.render(source))
+
+
+@dataclass(frozen=True)
+class RenderedStory:
+    html: str  # render_markdown's
+    text: str  # plain_text's
+    prose: str  # prose_text's
+
+    @property
+    def reading_minutes(self) -> int:
+        return reading_minutes(self.text)
+
+    def excerpt(self, description: str = "") -> str:
+        """The author's own summary, else the opening prose (not a heading or a code block run
+        into it), else the text."""
+        return excerpt_of(description or self.prose or self.text)
+
+
+def render_story(source: str) -> RenderedStory:
+    """What a story's save derives from its Markdown, from one parse and one rendering."""
+    env: dict[str, Any] = {}  # footnotes pass from the parse to the rendering through it
+    tokens = _md.parse(source, env)
+    raw_html = _md.renderer.render(tokens, _md.options, env)
+    return RenderedStory(html=_sanitised(raw_html), text=_text_of(raw_html), prose=_prose_of(tokens))
 
 
 def highlight_stylesheet() -> str:
@@ -134,22 +165,28 @@ def highlight_stylesheet() -> str:
     return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
 
 
-def plain_text(source: str) -> str:
-    """The words a reader sees, without markup."""
-    text = html.unescape(nh3.clean(_md.render(source), tags=set()))
+def _text_of(raw_html: str) -> str:
+    text = html.unescape(nh3.clean(raw_html, tags=set()))
     return re.sub(r"\s+", " ", text).strip()
 
 
-def prose_text(source: str) -> str:
-    """The text of the paragraphs only: no headings, code blocks or tables (for excerpts)."""
-    tokens = _md.parse(source)
+def plain_text(source: str) -> str:
+    """The words a reader sees, without markup."""
+    return _text_of(_md.render(source))
+
+
+def _prose_of(tokens: list[Token]) -> str:
     paragraphs = [
         _md.renderInline(inline.content)
         for opening, inline in pairwise(tokens)
         if opening.type == "paragraph_open" and inline.type == "inline"
     ]
-    text = html.unescape(nh3.clean(" ".join(paragraphs), tags=set()))
-    return re.sub(r"\s+", " ", text).strip()
+    return _text_of(" ".join(paragraphs))
+
+
+def prose_text(source: str) -> str:
+    """The text of the paragraphs only: no headings, code blocks or tables (for excerpts)."""
+    return _prose_of(_md.parse(source))
 
 
 SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*\s")

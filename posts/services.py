@@ -19,7 +19,7 @@ from accounts.ratelimit import count_attempt
 from blog_project import readcache
 from blog_project.exceptions import Conflict, NotAllowed, NotFound, StaleWrite
 from blog_project.text import image_url_errors, normalize_newlines
-from posts.markdown import excerpt_of, plain_text, prose_text, reading_minutes, render_markdown
+from posts.markdown import excerpt_of, render_story
 from posts.models import (
     COMMENT_MAX_LENGTH,
     CONTENT_MAX_LENGTH,
@@ -99,14 +99,14 @@ def _validate_text(title: str | None, content: str | None, description: str | No
 
 def _apply_content(post: Post, content: str) -> None:
     post.content = normalize_newlines(content)
-    post.body_html = render_markdown(post.content)
-    post.reading_time = reading_minutes(plain_text(post.content))
-    _apply_excerpt(post)
+    rendered = render_story(post.content)
+    post.body_html = rendered.html
+    post.reading_time = rendered.reading_minutes
+    post.excerpt = rendered.excerpt(post.description)
 
 
 def _apply_excerpt(post: Post) -> None:
-    # The author's own summary, else the opening prose: not a heading or a code block run into it.
-    post.excerpt = excerpt_of(post.description or prose_text(post.content) or plain_text(post.content))
+    post.excerpt = excerpt_of(post.description) if post.description else render_story(post.content).excerpt()
 
 
 # What unpublishing sets, for one story (the editor) and many at once (moderation).
