@@ -6,7 +6,8 @@ from typing import Any
 from corsheaders.signals import check_request_enabled
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import Resolver404, resolve
+
+from blog_project.faces import view_at
 
 
 def view_allows_cross_origin(sender: Any, request: HttpRequest, **kwargs: Any) -> bool:
@@ -16,11 +17,10 @@ def view_allows_cross_origin(sender: Any, request: HttpRequest, **kwargs: Any) -
     origin = request.headers.get("Origin")
     if origin is not None and origin not in settings.CORS_ALLOWED_ORIGINS:
         return False
-    try:
-        view = resolve(request.path_info, getattr(request, "urlconf", None)).func
-    except Resolver404:
+    match = view_at(request)
+    if match is None:
         return False
-    view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
+    view_class = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
     return bool(getattr(view_class, "cross_origin", False))
 
 

@@ -9,12 +9,13 @@ every path no face claims belongs to the pages.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
-from django.urls import URLResolver, get_resolver, include, path
+from django.urls import Resolver404, ResolverMatch, URLResolver, get_resolver, include, path, resolve
 
 from blog_project.exceptions import (
     Conflict,
@@ -135,3 +136,17 @@ def client_ip(request: HttpRequest) -> str:
         return remote_addr
     addresses = forwarded.split(",")
     return addresses[-min(settings.NUM_PROXIES, len(addresses))].strip()
+
+
+@lru_cache(maxsize=4096)
+def _resolved(path_info: str, urlconf: str | None, root_urlconf: str) -> ResolverMatch | None:
+    try:
+        return resolve(path_info, urlconf)
+    except Resolver404:
+        return None
+
+
+def view_at(request: HttpRequest) -> ResolverMatch | None:
+    """The view (and URL arguments) the request's path leads to, for middleware that asks what
+    a view says of itself before Django calls it; remembered per path, since several ask."""
+    return _resolved(request.path_info, getattr(request, "urlconf", None), settings.ROOT_URLCONF)

@@ -9,12 +9,11 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
 from blog_project.exceptions import QuillError
-from blog_project.faces import error_response, face_for
+from blog_project.faces import error_response, face_for, view_at
 
 request_logger = logging.getLogger("quill.request")
 View = TypeVar("View", bound=Callable[..., Any])
@@ -104,10 +103,10 @@ def allow_body_size(limit: int) -> Callable[[View], View]:
 def _body_limit(request: HttpRequest) -> int:
     """The largest body the view at the request's path takes: its `max_body_size` (on the
     function, or on the class of a class-based view), or DATA_UPLOAD_MAX_MEMORY_SIZE."""
-    try:
-        view = resolve(request.path_info, getattr(request, "urlconf", None)).func
-    except Resolver404:
+    match = view_at(request)
+    if match is None:
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    view = match.func
     limit = getattr(view, "max_body_size", None) or getattr(getattr(view, "cls", None), "max_body_size", None)
     return int(limit or settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 

@@ -25,8 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.conf import settings
@@ -38,6 +37,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 from redis.exceptions import RedisError
 
+from blog_project.faces import view_at
+
 logger = logging.getLogger("quill.readcache")
 
 ALL = "all"
@@ -45,8 +46,6 @@ LISTS = "lists"
 VERSION_PREFIX = "readers:v:"
 # The entry's layout is in its key: workers of another release never read it.
 ENTRY_PREFIX = "readers:page:1:"
-# What a response keeps of its own headers (the middleware adds the rest to every answer).
-KEPT_HEADERS = ("Content-Type", "Content-Language", "ETag", "Vary", "Cache-Control", "Allow", "Last-Modified")
 CacheErrors = (RedisError, OSError)
 
 Scopes = Callable[..., str]
@@ -201,7 +200,7 @@ def _store(key: str, next_key: str, response: HttpResponse) -> None:
         return
     if not response.has_header("ETag"):
         set_response_etag(response)
-    headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+    headers = dict(response.items())
     entry = (response.status_code, headers, response.content, time.time() + int(seconds))
     cache.set(key, entry, timeout=int(seconds))
     _recent.put(key, entry)
@@ -217,42 +216,56 @@ def _stored(key: str) -> Entry | None:
     return entry
 
 
-def cached_for_readers(scope: str | Scopes = LISTS) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A view whose GET answers for anonymous readers come from the shared cache when the
-    scopes they show have not changed. `scope`: LISTS, or a function of the view's URL
-    arguments naming the scope (e.g. one story's)."""
+View = TypeVar("View", bound=Callable[..., Any])
 
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not settings.QUILL_CACHE or request.method != "GET" or not _anonymous(request):
-                return view(request, *args, **kwargs)
-            # The lists' version too: it says whether the next scheduled story is still known.
-            scopes = [ALL, LISTS, scope if isinstance(scope, str) else scope(**kwargs)]
+
+def cached_for_readers(scope: str | Scopes = LISTS) -> Callable[[View], View]:
+    """Marks a view whose GET answers for anonymous readers ReadersCacheMiddleware keeps and
+    serves while the scopes they show are unchanged. `scope`: LISTS, or a function of the view's
+    URL arguments naming the scope (e.g. one story's)."""
+
+    def mark(view: View) -> View:
+        view.readers_scope = scope  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+class ReadersCacheMiddleware:
+    """Answers an anonymous GET of a marked view from the cache, before sessions, CSRF,
+    authentication and the view run; stores what they answer otherwise. Placed after the
+    middleware that add headers to every answer (security, CORS, request log), which therefore
+    apply to stored answers too, and before those whose work a stored answer already holds."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not settings.QUILL_CACHE or request.method != "GET" or not _anonymous(request):
+            return self.get_response(request)
+        match = view_at(request)
+        scope = getattr(match.func, "readers_scope", None) if match else None
+        if match is None or scope is None:
+            return self.get_response(request)
+        # The lists' version too: it says whether the next scheduled story is still known.
+        scopes = [ALL, LISTS, scope if isinstance(scope, str) else scope(**match.kwargs)]
+        try:
+            versions = _versions(scopes)
+            key = _entry_key(request, [versions[0], versions[2]]) if versions else None
+            stored = _stored(key) if key else None
+        except CacheErrors:
+            logger.warning("The readers' cache is unreachable; answering from the database")
+            return self.get_response(request)
+        if stored is not None:
+            status, headers, content, _ = stored
+            return HttpResponse(content, status=status, headers=headers)
+        response = _for_readers(self.get_response(request))
+        if key is not None and versions is not None:
             try:
-                versions = _versions(scopes)
-                key = _entry_key(request, [versions[0], versions[2]]) if versions else None
-                stored = _stored(key) if key else None
+                _store(key, NEXT_PREFIX + ":".join(versions[:2]), response)
             except CacheErrors:
-                logger.warning("The readers' cache is unreachable; answering from the database")
-                return view(request, *args, **kwargs)
-            if stored is not None:
-                status, headers, content, _ = stored
-                return HttpResponse(content, status=status, headers=headers)
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-                response.render()
-            _for_readers(response)
-            if key is not None and versions is not None:
-                try:
-                    _store(key, NEXT_PREFIX + ":".join(versions[:2]), response)
-                except CacheErrors:
-                    logger.warning("Could not store in the readers' cache", exc_info=True)
-            return response
-
-        return wrapper
-
-    return decorator
+                logger.warning("Could not store in the readers' cache", exc_info=True)
+        return response
 
 
 # --- What each write changes ------------------------------------------------------------------

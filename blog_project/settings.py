@@ -77,8 +77,10 @@ MIDDLEWARE = [
     "blog_project.middleware.SecurityHeadersMiddleware",
     "blog_project.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Anonymous readers' answers, kept whole: everything below runs only when it has none.
+    "blog_project.readcache.ReadersCacheMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -136,7 +138,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, reusing its Redis clients (blog_project.cache).
+            "BACKEND": "blog_project.cache.QuillRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "quill",
         }
