@@ -14,13 +14,15 @@ nothing to readers. Writes that bypass signals (QuerySet.update, bulk_update) ca
 themselves. A scheduled story going up is no write at all: entries live at most until the next
 scheduled publication (and QUILL_CACHE_SECONDS).
 
-Versions are replaced twice, at once and after the commit: a reader that read the old rows
-between the two stores them under the first new version, which the second makes unreachable.
+Versions are replaced once the write is committed (before the writer's answer goes out): a
+reader that read the old rows before the commit stored them under the old versions, which no
+read asks for any more. A transaction's changes are gathered and replaced in one round trip.
 """
 
 import hashlib
 import logging
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -94,13 +96,28 @@ def _replace_versions(scopes: frozenset[str]) -> None:
         logger.warning("Could not invalidate the readers' cache for %s", sorted(scopes), exc_info=True)
 
 
+_pending = threading.local()  # scopes changed by this thread's transaction (its connection's)
+
+
+def _flush_pending() -> None:
+    scopes = frozenset(getattr(_pending, "scopes", ()))
+    _pending.scopes = set()
+    if scopes:  # the transaction's first callback takes them all; the others find none
+        _replace_versions(scopes)
+
+
 def changed(*scopes: str) -> None:
-    """Readers of these scopes must see what the current transaction writes."""
+    """Readers of these scopes must see what the current transaction writes, once committed.
+    (Scopes left over from a rolled-back transaction go with the next: a harmless miss.)"""
     if not settings.QUILL_CACHE or not scopes:
         return
-    names = frozenset(scopes)
-    _replace_versions(names)
-    transaction.on_commit(lambda: _replace_versions(names))
+    if not transaction.get_connection().in_atomic_block:
+        _replace_versions(frozenset(scopes))
+        return
+    if not hasattr(_pending, "scopes"):
+        _pending.scopes = set()
+    _pending.scopes.update(scopes)
+    transaction.on_commit(_flush_pending)
 
 
 def story_changed(*, post_id: object, slug: str | None) -> None:

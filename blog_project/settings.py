@@ -105,6 +105,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "blog_project.context_processors.canonical_url",
             ],
+            # {% url %} remembering what it reversed (blog_project.reversing).
+            "builtins": ["blog_project.reversing"],
         },
     },
 ]

@@ -4,10 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from blog_project.reversing import remembered_reverse
 from posts.markdown import render_markdown
 
 TITLE_MAX_LENGTH = 200
@@ -36,7 +36,7 @@ class Tag(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("posts:tag", args=[self.name])
+        return remembered_reverse("posts:tag", (self.name,))
 
 
 def readers_see(via: str = "") -> Q:
@@ -111,7 +111,7 @@ class Post(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("posts:detail", args=[self.slug])
+        return remembered_reverse("posts:detail", (self.slug,))
 
     @property
     def tag_names(self) -> list[str]:

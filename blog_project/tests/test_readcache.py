@@ -21,7 +21,8 @@ from posts import services
 from posts.models import Post
 from posts.tests.factories import PostFactory
 
-pytestmark = pytest.mark.django_db
+# Real commits: the cache hears of a write when its transaction commits, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
