@@ -1,7 +1,7 @@
 """`make bench`: Quill under fixed-duration load, in its production topology, from local binaries.
 
     python -m bench.run                # the full run: 10 s per scenario and concurrency
-    python -m bench.run --quick        # QUICK=1: 2 s each, 1 s of warm-up
+    python -m bench.run --quick        # QUICK=1: 1 and 64 clients, 5 s each, no warm-up but the probe
     python -m bench.run --large        # LARGE=1: 1,000 authors and 100,000 stories
     python -m bench.run --tiny         # the test suite's form: tiny data set, 1 s, one concurrency
     python -m bench.run --profile bulk # also py-spy the workers under one scenario (PROFILE=bulk)
@@ -151,7 +151,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     size = parser.add_mutually_exclusive_group()
-    parser.add_argument("--quick", action="store_true", help="2 s per scenario and concurrency (QUICK=1)")
+    parser.add_argument("--quick", action="store_true", help="1 and 64 clients, 5 s each (QUICK=1)")
     size.add_argument("--large", action="store_true", help="1,000 authors and 100,000 stories (LARGE=1)")
     size.add_argument("--tiny", action="store_true", help="tiny data set, 1 s, one concurrency (the test)")
     parser.add_argument("--duration", type=int, help="seconds of load per scenario and concurrency")
@@ -174,8 +174,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         profile, authors, stories, duration, warmup, concurrencies = "tiny", 5, 60, 1, 0, [8]
     else:
         authors, stories = (1000, 100_000) if args.large else (100, 5000)
-        duration, warmup = (2, 1) if args.quick else (10, 3)
-        concurrencies = [1, 16, 64, 256]
+        duration, warmup = (5, 0) if args.quick else (10, 3)
+        concurrencies = [1, 64] if args.quick else [1, 16, 64, 256]
         profile = "-".join(["quick"] * args.quick + ["large"] * args.large) or "full"
     duration = args.duration or duration
     warmup = args.warmup if args.warmup is not None else warmup
