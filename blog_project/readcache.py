@@ -154,26 +154,29 @@ class _Recent:
         self.budget = budget
         self.used = 0
         self.entries: OrderedDict[str, Entry] = OrderedDict()
+        self.lock = threading.Lock()  # for gunicorn's threaded workers (GUNICORN_THREADS)
 
     def get(self, key: str) -> Entry | None:
-        entry = self.entries.get(key)
-        if entry is None:
-            return None
-        if entry[3] <= time.time():
-            self._drop(key)
-            return None
-        self.entries.move_to_end(key)
-        return entry
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            if entry[3] <= time.time():
+                self._drop(key)
+                return None
+            self.entries.move_to_end(key)
+            return entry
 
     def put(self, key: str, entry: Entry) -> None:
         if len(entry[2]) > self.budget // 8:
             return
-        if key in self.entries:
-            self._drop(key)
-        self.entries[key] = entry
-        self.used += len(entry[2])
-        while self.used > self.budget:
-            self._drop(next(iter(self.entries)))
+        with self.lock:
+            if key in self.entries:
+                self._drop(key)
+            self.entries[key] = entry
+            self.used += len(entry[2])
+            while self.used > self.budget:
+                self._drop(next(iter(self.entries)))
 
     def _drop(self, key: str) -> None:
         self.used -= len(self.entries.pop(key)[2])

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from blog_project import readcache
 from posts import services
 from posts.models import Post
 from posts.tests.factories import PostFactory
@@ -254,3 +255,16 @@ def test_readers_are_answered_from_the_database_when_the_cache_is_down(
         again = reader.get(story_page(story))
     assert page.status_code == 200 and b"The first telling" in page.content
     assert again.status_code == 200 and b"The second telling" in again.content
+
+
+def test_each_worker_keeps_its_recent_answers_within_its_budget():
+    recent = readcache._Recent(budget=800)
+    later = time.time() + 60
+    for number in range(10):
+        recent.put(f"key{number}", (200, {}, b"x" * 100, later))
+    assert recent.used <= 800
+    assert recent.get("key0") is None and recent.get("key9") is not None  # the oldest went first
+    recent.put("big", (200, {}, b"x" * 200, later))  # over an eighth of the budget: not kept
+    assert recent.get("big") is None
+    recent.put("gone", (200, {}, b"x", time.time() - 1))  # its time is up
+    assert recent.get("gone") is None
