@@ -131,8 +131,8 @@ def render_markdown(source: str) -> str:
 @dataclass(frozen=True)
 class RenderedStory:
     html: str  # render_markdown's
-    text: str  # plain_text's
-    prose: str  # prose_text's
+    text: str  # the words a reader sees, without markup (reading time)
+    prose: str  # the text of the paragraphs only: no headings, code or tables (excerpts)
 
     @property
     def reading_minutes(self) -> int:
@@ -170,11 +170,6 @@ def _text_of(raw_html: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def plain_text(source: str) -> str:
-    """The words a reader sees, without markup."""
-    return _text_of(_md.render(source))
-
-
 def _prose_of(tokens: list[Token]) -> str:
     paragraphs = [
         _md.renderInline(inline.content)
@@ -182,11 +177,6 @@ def _prose_of(tokens: list[Token]) -> str:
         if opening.type == "paragraph_open" and inline.type == "inline"
     ]
     return _text_of(" ".join(paragraphs))
-
-
-def prose_text(source: str) -> str:
-    """The text of the paragraphs only: no headings, code blocks or tables (for excerpts)."""
-    return _prose_of(_md.parse(source))
 
 
 SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*\s")
