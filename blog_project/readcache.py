@@ -210,8 +210,6 @@ def _for_readers(response: HttpResponse) -> HttpResponse:
 def _store(key: str, next_key: str, response: HttpResponse) -> None:
     if response.status_code != 200 or response.streaming or response.cookies:
         return
-    if response.has_header("Cache-Control") and "no-cache" not in response["Cache-Control"]:
-        return  # the view said how it may be kept (private, no-store, ...)
     seconds = float(settings.QUILL_CACHE_SECONDS)
     upcoming = _next_publication_in(next_key)
     if upcoming is not None:
@@ -279,8 +277,12 @@ class ReadersCacheMiddleware:
         if stored is not None:
             status, headers, content, _ = stored
             return HttpResponse(content, status=status, headers=headers)
-        response = _for_readers(self.get_response(request))
-        if key is not None and versions is not None:
+        response = self.get_response(request)
+        # A view that said how its answer may be kept (private, no-store, ...) is not kept;
+        # asked before the readers' own no-cache is added.
+        told = response.has_header("Cache-Control")
+        _for_readers(response)
+        if key is not None and versions is not None and not told:
             try:
                 _store(key, NEXT_PREFIX + ":".join(versions[:2]), response)
             except CacheErrors:

@@ -8,10 +8,12 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client, override_settings
+from django.http import HttpResponse
+from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
@@ -268,3 +270,21 @@ def test_each_worker_keeps_its_recent_answers_within_its_budget():
     assert recent.get("big") is None
     recent.put("gone", (200, {}, b"x", time.time() - 1))  # its time is up
     assert recent.get("gone") is None
+
+
+def never_kept(request):
+    return never_cache(lambda request: HttpResponse(f"made {time.monotonic_ns()}"))(request)
+
+
+urlpatterns = [path("never-kept/", readcache.cached_for_readers()(never_kept))]
+
+
+def test_an_answer_whose_view_says_how_it_may_be_kept_is_not_kept(readers_cache):
+    middleware = readcache.ReadersCacheMiddleware(lambda request: never_kept(request))
+    answers = []
+    for _ in range(2):
+        request = RequestFactory().get("/never-kept/")
+        request.urlconf = __name__  # this module's urlpatterns
+        answers.append(middleware(request))
+    assert answers[0].content != answers[1].content  # made anew each time
+    assert "no-store" in answers[1]["Cache-Control"]
