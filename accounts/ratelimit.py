@@ -2,12 +2,14 @@
 
 The rate is settings.QUILL_AUTH_RATE (DRF's syntax, e.g. "10/minute"). Each count is one
 atomic increment of a cache key that lives for one period from the first attempt, so the
-limit holds exactly across every worker and under parallel bursts.
+limit holds exactly across every worker and under parallel bursts. The cache is Redis, or
+without it a SQLite file that every process on the machine shares (blog_project.sqlite_cache).
 """
 
 import hashlib
 import logging
 import math
+import sqlite3
 import time
 
 from django.conf import settings
@@ -20,6 +22,8 @@ from blog_project.exceptions import RateLimited
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # With the shared cache down, attempts cannot be counted: auth fails closed for this long.
 UNCOUNTED_RETRY_SECONDS = 5
+# What the shared cache raises when it cannot count: Redis down, or the SQLite file unwritable.
+CACHE_ERRORS = (RedisError, sqlite3.Error)
 
 logger = logging.getLogger("quill.ratelimit")
 
@@ -64,7 +68,7 @@ def count_attempt(*, scope: str, ident: str, rate: str) -> None:
     limit, period = parse_rate(rate)
     try:
         wait = _count(f"{scope}:{_digest(ident)}", limit, period)
-    except RedisError as exc:
+    except CACHE_ERRORS as exc:
         logger.warning(
             "attempts cannot be counted: letting them through", extra={"scope": scope, "error": str(exc)}
         )
@@ -86,7 +90,7 @@ def count_auth_attempt(*, ip: str, email: str) -> None:
         keys.append(f"auth-account:{_digest(account)}")
     try:
         waits = [wait for key in keys if (wait := _count(key, limit, period)) is not None]
-    except RedisError as exc:
+    except CACHE_ERRORS as exc:
         logger.warning("auth attempts cannot be counted: refusing them", extra={"error": str(exc)})
         raise RateLimited(retry_after=UNCOUNTED_RETRY_SECONDS) from exc
     if waits:

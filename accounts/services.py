@@ -24,13 +24,18 @@ from accounts.models import (
     username_validator,
 )
 from accounts.ratelimit import count_auth_attempt
-from accounts.uploads import forget_uploads_of
-from blog_project.exceptions import Conflict, InvalidToken, Suspended
-from blog_project.text import image_url_errors, normalize_newlines
+from accounts.uploads import clean_image_url, forget_uploads_of
+from blog_project.exceptions import Conflict, InvalidToken, NotFound, Suspended
+from blog_project.text import normalize_newlines
 
 # Tokens carry the credentials version they were issued under (accounts.models.User).
 CREDENTIALS_CLAIM = "cv"
 STALE_CREDENTIALS = "Token is no longer valid: the password changed or the account signed out everywhere."
+# ...and the face that issued them, which alone accepts them: API v1's tokens live minutes and
+# are refreshed, the RealWorld API's live for days and may change the email or password without
+# the current one (its contract), so neither may stand in for the other.
+FACE_CLAIM = "face"
+OTHER_FACE = "Token is not valid here: it was issued by another API."
 WRONG_PASSWORD = "That is not your current password."
 
 
@@ -154,26 +159,33 @@ def sign_in(*, email: str, password: str, ip: str) -> User | None:
     return None
 
 
-def issue_tokens(*, user: User) -> TokenPair:
+def issue_tokens(*, user: User, face: str) -> TokenPair:
+    """An access token and the refresh token that renews it, accepted by `face` only."""
     refresh = RefreshToken.for_user(user)
     refresh[CREDENTIALS_CLAIM] = user.credentials_version
+    refresh[FACE_CLAIM] = face  # the access token copies the refresh token's claims
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
-def issue_access_token(*, user: User, lifetime: timedelta) -> str:
+def issue_access_token(*, user: User, lifetime: timedelta, face: str) -> str:
     """One access token that lives `lifetime`, for clients that never refresh (the RealWorld
-    API's). Like every token, it stops working on a password change or suspension."""
+    API's), accepted by `face` only. Like every token, it stops working on a password change
+    or suspension."""
     token = AccessToken.for_user(user)
     token.set_exp(lifetime=lifetime)
     token[CREDENTIALS_CLAIM] = user.credentials_version
+    token[FACE_CLAIM] = face
     return str(token)
 
 
-def ensure_current_credentials(*, user: User, claims: Mapping[str, object]) -> None:
-    """Refuses a token issued before the user's last password change or "sign out everywhere".
+def ensure_usable_token(*, user: User, claims: Mapping[str, object], face: str) -> None:
+    """Refuses a token another face issued (or one from before tokens named their face), and
+    one issued before the user's last password change or "sign out everywhere".
 
     Tokens from before credentials had versions carry none: they count as version 0.
     """
+    if claims.get(FACE_CLAIM) != face:
+        raise InvalidToken(OTHER_FACE)
     if claims.get(CREDENTIALS_CLAIM, 0) != user.credentials_version:
         raise InvalidToken(STALE_CREDENTIALS)
 
@@ -188,24 +200,24 @@ def _refresh_token(raw_refresh: str) -> RefreshToken:
 
 
 @transaction.atomic
-def rotate_refresh_token(*, refresh: str) -> TokenPair:
-    """A new token pair in exchange for a refresh token, which then stops working.
+def rotate_refresh_token(*, refresh: str, face: str) -> TokenPair:
+    """A new token pair in exchange for a refresh token `face` issued, which then stops working.
 
-    Raises InvalidToken when the token is malformed, expired, already used or revoked, or
-    when its account is suspended or gone.
+    Raises InvalidToken when the token is malformed, expired, already used or revoked, from
+    another face, or when its account is suspended or gone.
     """
     token = _refresh_token(refresh)
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
     user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}, is_active=True).first()
     if user is None:
         raise InvalidToken("No active account found for the given token.")
-    ensure_current_credentials(user=user, claims=token.payload)
+    ensure_usable_token(user=user, claims=token.payload, face=face)
     # blacklist() is annotated as returning the BlacklistedToken, but it returns what
     # get_or_create returns: the row and whether this call created it.
     _, newly_revoked = cast(tuple[BlacklistedToken, bool], token.blacklist())
     if not newly_revoked:  # a simultaneous request spent this token first
         raise InvalidToken("Token is blacklisted")
-    return issue_tokens(user=user)
+    return issue_tokens(user=user, face=face)
 
 
 def revoke_refresh_token(*, refresh: str) -> None:
@@ -249,8 +261,9 @@ def reinstate_users(*, users: Iterable[User]) -> int:
     return len(reinstated)
 
 
-def _new_credentials(user: User, *, password_changed: bool) -> TokenPair:
-    """Ends every session and token the user has, and hands out one fresh token pair."""
+def _new_credentials(user: User, *, password_changed: bool) -> None:
+    """Ends every session and token the user has (a face that keeps its caller signed in
+    issues fresh tokens after)."""
     # Counted in the database, and the password written only when it is the change: a stale
     # copy of the user can neither undo a concurrent change nor bring back an old password.
     changes: dict[str, object] = {"credentials_version": F("credentials_version") + 1}
@@ -259,24 +272,23 @@ def _new_credentials(user: User, *, password_changed: bool) -> TokenPair:
     User.objects.filter(pk=user.pk).update(**changes)
     user.refresh_from_db(fields=["password", "credentials_version"])
     revoke_all_tokens(user=user)
-    return issue_tokens(user=user)
 
 
 @transaction.atomic
-def change_password(*, user: User, current_password: str, new_password: str, ip: str) -> TokenPair:
-    """Sets a new password. Every other session and token stops working at once; the caller
-    gets a fresh token pair (pages keep their session with update_session_auth_hash).
+def change_password(*, user: User, current_password: str, new_password: str, ip: str) -> None:
+    """Sets a new password. Every session and token stops working at once (the faces keep
+    their caller signed in: pages with update_session_auth_hash, APIs with fresh tokens).
 
     Raises RateLimited (the sign-in limit guards it too) or ValidationError.
     """
     count_auth_attempt(ip=ip, email=user.email)
     if not user.check_password(current_password):
         raise ValidationError({"current_password": [WRONG_PASSWORD]})
-    return set_password(user=user, new_password=new_password)
+    set_password(user=user, new_password=new_password)
 
 
 @transaction.atomic
-def set_password(*, user: User, new_password: str) -> TokenPair:
+def set_password(*, user: User, new_password: str) -> None:
     """Sets a password the caller has the right to set (signed in and checked, or from a reset
     link); every other session and token of the account stops working at once."""
     try:
@@ -284,7 +296,7 @@ def set_password(*, user: User, new_password: str) -> TokenPair:
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
     user.set_password(new_password)
-    return _new_credentials(user, password_changed=True)
+    _new_credentials(user, password_changed=True)
 
 
 @transaction.atomic
@@ -295,9 +307,9 @@ def password_replaced(*, user: User) -> None:
 
 
 @transaction.atomic
-def sign_out_everywhere(*, user: User) -> TokenPair:
-    """Ends every session and token of the account; returns a fresh pair for the caller."""
-    return _new_credentials(user, password_changed=False)
+def sign_out_everywhere(*, user: User) -> None:
+    """Ends every session and token of the account."""
+    _new_credentials(user, password_changed=False)
 
 
 @transaction.atomic
@@ -326,9 +338,10 @@ def update_profile(
     if bio is not None and len(bio) > BIO_MAX_LENGTH:
         errors["bio"] = [f"Keep the bio to {BIO_MAX_LENGTH:,} characters or fewer (it has {len(bio):,})."]
     if image is not None:
-        image = image.strip()
-        if image_errors := image_url_errors(image, max_length=IMAGE_URL_MAX_LENGTH):
-            errors["image"] = image_errors
+        try:
+            image = clean_image_url(image, max_length=IMAGE_URL_MAX_LENGTH)
+        except ValidationError as refusal:
+            errors["image"] = refusal.messages
     if errors:
         raise ValidationError(errors)
     if (
@@ -394,13 +407,17 @@ CANNOT_FOLLOW_SELF = "You cannot follow yourself."
 
 
 def follow(*, follower: User, followed: User) -> None:
-    """`follower` sees `followed`'s new stories in their feed (following twice changes nothing)."""
+    """`follower` sees `followed`'s new stories in their feed (following twice changes nothing).
+    A suspended member is not found, as everywhere readers look."""
+    if not followed.is_active:
+        raise NotFound("No such author.", thing="author")
     if follower.pk == followed.pk:
         raise ValidationError({"username": [CANNOT_FOLLOW_SELF]})
     Follow.objects.get_or_create(follower=follower, followed=followed)
 
 
 def unfollow(*, follower: User, followed: User) -> None:
+    """Anyone may stop following anyone, a suspended member too."""
     Follow.objects.filter(follower=follower, followed=followed).delete()
 
 
@@ -416,10 +433,14 @@ def update_account(
 ) -> bool:
     """Changes any of the account's fields at once, all or nothing, for a client already
     signed in with a token (the RealWorld API's contract: no current password asked).
-    Returns whether the credentials changed, which ends every earlier token."""
+    A new email or password ends every session and token of the account, as a password change
+    does (the caller issues itself a fresh token). Returns whether they ended."""
     update_profile(user=user, username=username, bio=bio, image=image)
+    email_changed = email is not None and User.objects.normalize_email(email) != user.email
     if email is not None:
         set_email(user=user, email=email)
     if password is not None:
         set_password(user=user, new_password=password)
-    return password is not None
+    elif email_changed:
+        _new_credentials(user, password_changed=False)
+    return email_changed or password is not None

@@ -12,31 +12,39 @@ Storage goes through Django's storage API (`storages["default"]`): local files u
 MEDIA_ROOT, or an S3-compatible bucket (settings, MEDIA_STORAGE_URL).
 
 Refusals: Django's ValidationError on the `file` field (400) for anything that is not such an
-image, or is damaged, or has more than QUILL_UPLOAD_MAX_PIXELS pixels; TooLarge (413) for a
-file over QUILL_UPLOAD_MAX_MB and for one that would pass the member's quota. A refused
-upload stores nothing.
+image, or is damaged, or has more than QUILL_UPLOAD_MAX_PIXELS pixels (an avatar more than
+QUILL_AVATAR_MAX_PIXELS), read from the header before any decoding; TooLarge (413) for a file
+over QUILL_UPLOAD_MAX_MB and for one that would pass the member's quota; RateLimited (429)
+past QUILL_UPLOAD_RATE uploads of a member. A refused upload stores nothing.
+
+Also the rule for the image addresses members give (an avatar, a cover): clean_image_url.
 """
 
 import re
 import secrets
 import struct
+import unicodedata
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from typing import IO, Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Sum
+from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from accounts.models import Upload, User
-from blog_project.exceptions import TooLarge
+from accounts.ratelimit import count_attempt
+from blog_project.exceptions import RateLimited, TooLarge
 
 MiB = 1024 * 1024
 # Pillow format name -> (content type, file extension).
@@ -68,10 +76,34 @@ def _refuse(message: str) -> ValidationError:
     return ValidationError({"file": [message]})
 
 
-def _too_many_pixels() -> ValidationError:
-    megapixels = settings.QUILL_UPLOAD_MAX_PIXELS // 1_000_000
-    return _refuse(
-        f"The image is too large: at most {megapixels} megapixels (an animation's frames count together)."
+@dataclass(frozen=True)
+class PixelBudget:
+    """The most pixels an image may have (an animation's frames count together), and what a
+    bigger one is told."""
+
+    pixels: int
+    refusal: str
+
+    def refuse(self) -> ValidationError:
+        return _refuse(self.refusal)
+
+
+def _image_budget() -> PixelBudget:
+    limit = settings.QUILL_UPLOAD_MAX_PIXELS
+    return PixelBudget(
+        limit,
+        f"The image is too large: at most {limit / 1_000_000:g} megapixels "
+        "(an animation's frames count together).",
+    )
+
+
+def _avatar_budget() -> PixelBudget:
+    # A thumbnail of AVATAR_SIZE pixels needs far fewer, and decoding costs in proportion.
+    limit = min(settings.QUILL_AVATAR_MAX_PIXELS, settings.QUILL_UPLOAD_MAX_PIXELS)
+    return PixelBudget(
+        limit,
+        f"The picture is too large for a profile picture: at most {limit / 1_000_000:g} megapixels "
+        "(an animation's frames count together). Make it smaller and upload it again.",
     )
 
 
@@ -106,7 +138,7 @@ def _read(file: IO[bytes]) -> bytes:
     return data
 
 
-def _open(data: bytes) -> Image.Image:
+def _open(data: bytes, budget: PixelBudget) -> Image.Image:
     """Opens (reads the header of) a JPEG, PNG, WebP or GIF, refusing too many pixels before
     any decoding happens."""
     try:
@@ -116,13 +148,13 @@ def _open(data: bytes) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(BytesIO(data), formats=list(FORMATS))
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise _too_many_pixels() from None
+        raise budget.refuse() from None
     except (UnidentifiedImageError, *DECODE_ERRORS):
         raise _refuse(NOT_AN_IMAGE) from None
     if image.format not in FORMATS:  # pragma: no cover (Image.open was told the formats)
         raise _refuse(NOT_AN_IMAGE)
-    if image.width * image.height > settings.QUILL_UPLOAD_MAX_PIXELS:
-        raise _too_many_pixels()
+    if image.width * image.height > budget.pixels:
+        raise budget.refuse()
     return image
 
 
@@ -165,15 +197,15 @@ def _encode_still(image: Image.Image, image_format: str, *, lossless: bool = Fal
     return _save(picture, image_format, **options)
 
 
-def _encode_gif(image: Image.Image) -> bytes:
+def _encode_gif(image: Image.Image, budget: PixelBudget) -> bytes:
     """Every frame of a GIF, written anew with its timing and nothing else."""
     frames: list[Image.Image] = []
     durations: list[int] = []
     for index, frame in enumerate(ImageSequence.Iterator(image)):
         if index >= MAX_FRAMES:
             raise _refuse(f"The animation has more than {MAX_FRAMES} frames.")
-        if (index + 1) * image.width * image.height > settings.QUILL_UPLOAD_MAX_PIXELS:
-            raise _too_many_pixels()
+        if (index + 1) * image.width * image.height > budget.pixels:
+            raise budget.refuse()
         frames.append(_clean(frame))
         durations.append(int(frame.info.get("duration", 0)))
     options: dict[str, Any] = {}
@@ -184,20 +216,20 @@ def _encode_gif(image: Image.Image) -> bytes:
     return _save(frames[0], "GIF", **options)
 
 
-def _decode(file: IO[bytes]) -> Encoded:
+def _decode(file: IO[bytes], budget: PixelBudget) -> Encoded:
     """The upload, checked and re-encoded."""
     data = _read(file)
-    image = _open(data)
+    image = _open(data, budget)
     try:
         image.load()  # the first frame: a damaged or truncated file fails here
         if image.format == "GIF":
-            encoded = _encode_gif(image)
+            encoded = _encode_gif(image, budget)
         else:
             # A lossless WebP (its first chunk is VP8L) stays lossless.
             lossless = image.format == "WEBP" and data[12:16] == b"VP8L"
             encoded = _encode_still(image, str(image.format), lossless=lossless)
     except Image.DecompressionBombError:
-        raise _too_many_pixels() from None
+        raise budget.refuse() from None
     except DECODE_ERRORS:
         raise _refuse(DAMAGED) from None
     width, height = Image.open(BytesIO(encoded)).size
@@ -293,9 +325,22 @@ def forget_uploads_of(*, owner: User) -> None:
     _delete_files_on_commit(list(Upload.objects.filter(owner=owner).values_list("file", flat=True)))
 
 
+def _count_upload(owner: User) -> None:
+    # Decoding is what an upload costs (seconds of a worker for the largest images), so every
+    # upload counts, refused or not, before anything is read.
+    count_attempt(scope="upload", ident=str(owner.pk), rate=settings.QUILL_UPLOAD_RATE)
+
+
+def too_many_uploads(refusal: RateLimited) -> str:
+    """What a page says when QUILL_UPLOAD_RATE refuses an upload."""
+    seconds = refusal.retry_after
+    return f"You have uploaded many images in a short time. Please wait {seconds} seconds and try again."
+
+
 def store_image(*, owner: User, file: IO[bytes]) -> Upload:
     """Checks, re-encodes and stores an image that `owner` uploads (for a story, a cover...)."""
-    encoded = _decode(file)
+    _count_upload(owner)
+    encoded = _decode(file, _image_budget())
     [upload] = _store(owner=owner, items=[(_name("uploads", encoded.extension), encoded)])
     return upload
 
@@ -303,8 +348,10 @@ def store_image(*, owner: User, file: IO[bytes]) -> Upload:
 def store_avatar(*, user: User, file: IO[bytes]) -> User:
     """Makes an uploaded image the user's avatar: the image re-encoded and a square thumbnail
     of it are stored (both counted against the quota), `user.image` becomes the thumbnail's
-    URL, and the previous uploaded avatar's files are deleted."""
-    encoded = _decode(file)
+    URL, and the previous uploaded avatar's files are deleted. An avatar has a smaller pixel
+    budget than other images (QUILL_AVATAR_MAX_PIXELS)."""
+    _count_upload(user)
+    encoded = _decode(file, _avatar_budget())
     thumbnail = _thumbnail(encoded)
     name = _name(AVATARS.rstrip("/"), encoded.extension)
     thumbnail_name = f"{name.rsplit('.', 1)[0]}-{AVATAR_SIZE}.{thumbnail.extension}"
@@ -358,3 +405,100 @@ def find_upload(*, name: str) -> Upload | None:
 
 def is_local_storage() -> bool:
     return isinstance(storage(), FileSystemStorage)
+
+
+NO_SUCH_UPLOAD = "There is no uploaded image at this address: upload the image, or give an https:// address."
+USE_HTTPS = "Use an https:// address for the image, or upload one."
+CONTROL_CHARACTERS = "The image address has control characters in it (a tab, a line break...)."
+CREDENTIALS = "Give the image's address without a user name or password in it."
+URL_TOO_LONG = "This image URL is too long."
+# What an https:// image address keeps as it is in its path (besides letters, digits and
+# "-._~"): RFC 3986's delimiters and "%" escapes, but the apostrophe. Anything else (spaces,
+# quotes, angle brackets, backslashes, letters beyond ASCII) is percent-encoded, so the
+# address cannot break out of wherever a client writes it (an attribute, CSS, a template).
+PATH_SAFE = "/:@!$&()*+,;=%"
+QUERY_SAFE = PATH_SAFE + "?"  # the query and the fragment may also hold "?"
+
+
+def _requote(part: str, safe: str) -> str:
+    # A "%" that starts no escape is a percent sign: encoded, like the rest.
+    return quote(re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", part), safe=safe)
+
+
+def _media_name(url: str) -> str | None:
+    """What `url` names in Quill's media folder, when it points there: a path under MEDIA_URL,
+    or an http(s) URL of that path on one of this site's hosts (ALLOWED_HOSTS; "*", any host,
+    does not make every host this site), as POST /api/v1/media answers. None otherwise."""
+    if url.startswith(settings.MEDIA_URL):
+        return url.removeprefix(settings.MEDIA_URL)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.path.startswith(settings.MEDIA_URL):
+        return None
+    domain, _port = split_domain_port(parts.netloc)
+    if not domain or not validate_host(domain, [host for host in settings.ALLOWED_HOSTS if host != "*"]):
+        return None
+    # A query or a fragment stays in the name, so that it names no upload.
+    return urlunsplit(("", "", parts.path, parts.query, parts.fragment)).removeprefix(settings.MEDIA_URL)
+
+
+def _https_url(url: str) -> str:
+    """An https:// address, percent-encoded where it needs to be (PATH_SAFE), its host in ASCII."""
+    if any(unicodedata.category(char) == "Cc" for char in url):
+        raise ValidationError(CONTROL_CHARACTERS)
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.encode("idna").decode("ascii")
+    except ValueError:  # a malformed IPv6 host, or a host name IDNA cannot write (UnicodeError)
+        raise ValidationError(USE_HTTPS) from None
+    if parts.scheme != "https":
+        raise ValidationError(USE_HTTPS)
+    if "@" in netloc:
+        raise ValidationError(CREDENTIALS)
+    path, query, fragment = (
+        _requote(parts.path, PATH_SAFE),
+        _requote(parts.query, QUERY_SAFE),
+        _requote(parts.fragment, QUERY_SAFE),
+    )
+    normal = urlunsplit(("https", netloc, path, query, fragment))
+    try:
+        URLValidator(schemes=["https"])(normal)
+    except ValidationError:
+        raise ValidationError(USE_HTTPS) from None
+    return normal
+
+
+def clean_image_url(url: str, *, max_length: int) -> str:
+    """The image address a member gives (an avatar, a story's cover), as it is to be stored.
+
+    Surrounding whitespace aside, it is one of:
+    - empty: no image;
+    - the address of a recorded upload (`/media/<name>`, or an absolute URL of it on this
+      site's own host, as POST /api/v1/media answers): stored as media_url() gives it;
+    - an https:// URL that Django's URLValidator takes, without a user name, a password or
+      a control character: stored percent-encoded where needed (no quote or space is kept)
+      and with its host in ASCII.
+    Anything else (http:, javascript:, data:, `..`, a name that no upload has) is refused
+    with a ValidationError whose message the caller puts beside its field.
+
+    Another member's upload may be given: uploads are public (served to anyone who has the
+    address, which is unguessable until it is published) and so is any https image, so
+    refusing them would protect nothing. The image stays the other member's: it goes when
+    they delete it (a replaced avatar, a deleted account), as an https image can vanish from
+    its host.
+    """
+    url = url.strip()
+    if not url:
+        return ""
+    name = _media_name(url)
+    if name is None:
+        url = _https_url(url)
+    elif (upload := find_upload(name=name)) is not None:
+        url = media_url(upload)
+    else:
+        raise ValidationError(NO_SUCH_UPLOAD)
+    if len(url) > max_length:
+        raise ValidationError(URL_TOO_LONG)
+    return url

@@ -172,6 +172,7 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
 def settings_avatar(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request.user)
     form = AvatarForm(request.POST, request.FILES)
+    retry_after = None
     if form.is_valid():
         avatar = form.cleaned_data["avatar"]
         try:
@@ -187,10 +188,16 @@ def settings_avatar(request: HttpRequest) -> HttpResponse:
             form.add_error("avatar", error.messages)
         except TooLarge as refusal:
             form.add_error("avatar", refusal.message)
+        except RateLimited as refusal:
+            form.add_error("avatar", uploads.too_many_uploads(refusal))
+            retry_after = refusal.retry_after
         if form.is_valid():
             messages.success(request, message)
             return redirect("accounts:settings")
-    return _settings_page(request, user, status=400, avatar_form=form)
+    response = _settings_page(request, user, status=400 if retry_after is None else 429, avatar_form=form)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required
@@ -325,5 +332,9 @@ def upload_image(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": " ".join(error.messages), "details": error.message_dict}, status=400)
     except TooLarge as refusal:
         return JsonResponse({"error": refusal.message}, status=413)
+    except RateLimited as refusal:
+        response = JsonResponse({"error": uploads.too_many_uploads(refusal)}, status=429)
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
     body = {"url": uploads.media_url(upload), "width": upload.width, "height": upload.height}
     return JsonResponse({**body, "size": upload.size}, status=201)

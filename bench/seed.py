@@ -172,10 +172,13 @@ def credentials(lifetime_hours: int) -> dict[str, object]:
 
     from accounts.models import User
     from accounts.services import issue_access_token
+    from blog_project.api.v1 import FACE as V1
 
     lifetime = timedelta(hours=lifetime_hours)
     authors = User.objects.filter(email__endswith="@bench.example").exclude(username=MEMBER)
-    tokens = {str(user.pk): issue_access_token(user=user, lifetime=lifetime) for user in authors}
+    tokens = {
+        str(user.pk): issue_access_token(user=user, lifetime=lifetime, face=V1.name) for user in authors
+    }
     client = Client()
     client.force_login(User.objects.get(username=MEMBER))
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value

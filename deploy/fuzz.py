@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import io
 import json
 import os
 import re
@@ -40,6 +41,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 HOOKS = REPO / "deploy" / "fuzz_hooks.py"
+UPLOAD_ENV = "QUILL_FUZZ_UPLOAD"  # an upload's /media/ path, for the hooks
 SCHEMA_PATH = "/api/schema/"
 LIFTED_RATE = "100000/minute"
 # What nginx itself answers to TRACE: 405 without an Allow header (nginx refuses the method
@@ -170,6 +173,37 @@ def new_member(base: str, api: str) -> str:
     return str(post_json(f"{base}/api/users", body)["user"]["token"])
 
 
+def upload_image(base: str, token: str) -> str:
+    """Uploads a small PNG through API v1 as the member with `token`; returns its /media/ path.
+
+    Image fields take only uploads that exist: the hooks (deploy/fuzz_hooks.py) turn the
+    well-formed /media/ addresses schemathesis makes up into this one."""
+    from PIL import Image
+
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 40, 40)).save(image, format="PNG")
+    boundary = secrets.token_hex(16)
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="fuzz.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + image.getvalue()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        f"{base}/api/v1/media",
+        data=body,
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Authorization": f"Bearer {token}",
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return urllib.parse.urlsplit(json.loads(response.read())["url"]).path
+
+
 # --- schemathesis -----------------------------------------------------------------------------
 
 
@@ -207,7 +241,16 @@ def config_toml(run: Run, examples: int) -> str:
 
 
 def run_schemathesis(
-    base: str, run: Run, *, examples: int, phases: str, seed: int, workers: int, reports: Path, timeout: int
+    base: str,
+    run: Run,
+    *,
+    examples: int,
+    phases: str,
+    seed: int,
+    workers: int,
+    reports: Path,
+    timeout: int,
+    upload: str,
 ) -> Outcome:
     folder = reports / run.name.replace(" ", "-")
     shutil.rmtree(folder, ignore_errors=True)
@@ -236,7 +279,13 @@ def run_schemathesis(
     started = time.monotonic()
     with open(log, "w") as output:
         # Its working folder is the report folder: nothing of it lands in the repository.
-        process = subprocess.Popen(command, cwd=folder, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            cwd=folder,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, UPLOAD_ENV: upload},
+        )
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -358,6 +407,7 @@ def main() -> int:
             "Token": {"api_key": "Token " + new_member(base, "realworld")},
         }
         account = {"Token": {"api_key": "Token " + new_member(base, "realworld")}}
+        upload = upload_image(base, signed_in["jwtAuth"]["bearer"])
         runs = [
             Run("anonymous"),
             Run("signed in", auth=signed_in, exclude_operation_ids=["realworld_update_current_user"]),
@@ -371,7 +421,7 @@ def main() -> int:
             outcomes.append(
                 run_schemathesis(
                     base, run, examples=args.examples, phases=args.phases, seed=seed,
-                    workers=args.workers, reports=reports, timeout=args.run_timeout,
+                    workers=args.workers, reports=reports, timeout=args.run_timeout, upload=upload,
                 )
             )  # fmt: skip
         seen, server_errors, error_lines = nginx_server_errors(stack_dir) if stack_dir else (0, 0, [])

@@ -4,6 +4,10 @@ import multiprocessing
 import os
 from typing import Any
 
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]  # (gunicorn ships no types)
+
+from blog_project.logging import RedactSecrets
+
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 8))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -27,6 +31,20 @@ access_log_format = (
     '{"ts": "%(t)s", "remote": "%(h)s", "method": "%(m)s", "path": "%(U)s", '
     '"status": %(s)s, "bytes": "%(B)s", "duration_ms": %(M)s, "request_id": "%({x-request-id}o)s"}'
 )
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with secrets (a password reset link's token...) left out of its access
+    and error lines, whatever their format (blog_project.logging.redact_secrets)."""
+
+    def __init__(self, cfg: Any) -> None:
+        super().__init__(cfg)
+        for log in (self.error_log, self.access_log):
+            log.addFilter(RedactSecrets())
+
+
+logger_class = RedactingLogger
+
 # The app is loaded (and warmed: blog_project.wsgi) once, in the master, before the workers
 # fork: they start serving at once and share its memory, and a worker recycled by max_requests
 # costs a fork, not an import of Django. Code changes take a restart (SIGUSR2), not SIGHUP.

@@ -306,6 +306,7 @@ def start_proxy(
         "QUILL_STATIC_ROOT": roots["static"],
         "QUILL_MEDIA_ROOT": roots["media"],
         "QUILL_STACK_DIR": str(directory),
+        "QUILL_ACCESS_LOG": f'"{directory / "nginx-access.log"}"',
         "QUILL_MIME_TYPES": mime_types,
     }
     for name, template in (

@@ -39,12 +39,25 @@ class Tag(models.Model):
         return remembered_reverse("posts:tag", (self.name,))
 
 
+def _author_not_suspended(via: str) -> Q:
+    # Suspension hides a member's stories and responses without changing them: reinstating
+    # the member brings them back as they were.
+    return Q(**{f"{via}author__is_active": True})
+
+
 def readers_see(via: str = "") -> Q:
-    """The one rule for which stories readers can see: published, and whose time has come. A
-    scheduled story (published_at in the future) appears by itself at that moment: the
-    database's clock decides, in every query, so no job runs and no cache shows it early.
-    `via` reaches the story from another model (e.g. "posts__" from a tag)."""
-    return Q(**{f"{via}status": Post.Status.PUBLISHED, f"{via}published_at__lte": Now()})
+    """The one rule for which stories readers can see: published, whose time has come, and
+    whose author is not suspended. A scheduled story (published_at in the future) appears by
+    itself at that moment: the database's clock decides, in every query, so no job runs and no
+    cache shows it early. `via` reaches the story from another model (e.g. "posts__" from a tag)."""
+    published = Q(**{f"{via}status": Post.Status.PUBLISHED, f"{via}published_at__lte": Now()})
+    return published & _author_not_suspended(via)
+
+
+def readers_see_response() -> Q:
+    """The one rule for which responses readers can see on a story they can see: those whose
+    author is not suspended."""
+    return _author_not_suspended("")
 
 
 class PostQuerySet(models.QuerySet["Post"]):

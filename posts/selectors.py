@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce, Now
 
 from accounts.models import Follow, User
 from blog_project.exceptions import NotFound
-from posts.models import Clap, Comment, Post, Tag, normalize_tag, readers_see
+from posts.models import Clap, Comment, Post, Tag, normalize_tag, readers_see, readers_see_response
 from posts.search import clean_query, filter_by_search
 
 STORY_NOT_FOUND = "No such story."
@@ -62,8 +62,8 @@ if TYPE_CHECKING:
     CommentWithFollow = WithAnnotations[Comment, Followed]
 
 
-def _count_of(model: type[Clap] | type[Comment]) -> Coalesce:
-    per_post = model.objects.filter(post=OuterRef("pk")).order_by().values("post")
+def _count_of(model: type[Clap] | type[Comment], *, visible: Q | None = None) -> Coalesce:
+    per_post = model.objects.filter(visible or Q(), post=OuterRef("pk")).order_by().values("post")
     return Coalesce(Subquery(per_post.annotate(n=Count("*")).values("n")), 0, output_field=IntegerField())
 
 
@@ -74,7 +74,9 @@ def _signed_in(viewer: Viewer) -> User | None:
 def with_social(posts: QuerySet[Post], *, viewer: Viewer) -> "QuerySet[SocialPost]":
     """Adds to each story `clap_count`, `comment_count`, and for the viewer `clapped` and
     `author_followed`: subqueries in the same query, so a page costs the same whatever its size."""
-    posts = posts.annotate(clap_count=_count_of(Clap), comment_count=_count_of(Comment))
+    posts = posts.annotate(
+        clap_count=_count_of(Clap), comment_count=_count_of(Comment, visible=readers_see_response())
+    )
     member = _signed_in(viewer)
     if member is None:
         no = Value(False, output_field=BooleanField())
@@ -140,8 +142,12 @@ def feed_posts(*, viewer: User) -> QuerySet[Post]:
 
 
 def comments_of(*, post: Post, viewer: Viewer) -> "QuerySet[CommentWithFollow]":
-    """A story's responses, oldest first, each with `author_followed` for the viewer."""
-    comments = Comment.objects.filter(post=post).select_related("author", "post").order_by("created_at", "id")
+    """A story's responses readers can see, oldest first, each with `author_followed` for the viewer."""
+    comments = (
+        Comment.objects.filter(readers_see_response(), post=post)
+        .select_related("author", "post")
+        .order_by("created_at", "id")
+    )
     member = _signed_in(viewer)
     if member is None:
         return comments.annotate(author_followed=Value(False, output_field=BooleanField()))

@@ -2,7 +2,7 @@
 
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,9 +16,10 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.ratelimit import count_attempt
+from accounts.uploads import clean_image_url
 from blog_project import readcache
 from blog_project.exceptions import Conflict, NotAllowed, NotFound, StaleWrite
-from blog_project.text import image_url_errors, normalize_newlines
+from blog_project.text import normalize_newlines
 from posts.markdown import excerpt_of, render_story
 from posts.models import (
     COMMENT_MAX_LENGTH,
@@ -114,9 +115,10 @@ UNPUBLISHED: dict[str, object] = {"status": Post.Status.DRAFT, "published_at": N
 
 
 def _apply_status(post: Post, publish: bool | None, published_at: datetime | None) -> None:
-    """publish False: a draft. publish True: up now, or at `published_at` (a future time
-    schedules it; a story already up or scheduled keeps its time unless one is given).
-    A `published_at` alone publishes at that time."""
+    """publish False: a draft, whatever `published_at` says (a draft has no publication time).
+    publish True: up now, or at `published_at` (a future time schedules it, a past one is
+    kept as the date readers see; a story already up or scheduled keeps its time unless one
+    is given). Neither (None): a `published_at` alone publishes at that time."""
     if publish is False:
         for field, value in UNPUBLISHED.items():
             setattr(post, field, value)
@@ -128,31 +130,35 @@ def _apply_status(post: Post, publish: bool | None, published_at: datetime | Non
         post.published_at = timezone.now()
 
 
-# Scheduling further ahead is a typo, and years past 9999 cannot be read back at all.
-SCHEDULE_HORIZON = timedelta(days=3653)
-SCHEDULE_TOO_FAR = "Choose a time within the next ten years."
+# Scheduling further ahead is a typo. The limit is a year, as the time is written (in its own
+# zone), so that the API schemas can state it exactly.
+SCHEDULE_YEARS_AHEAD = 10
+
+
+def latest_schedule_year() -> int:
+    """The last year a story may be published or scheduled in."""
+    return timezone.now().year + SCHEDULE_YEARS_AHEAD
 
 
 def _validate_schedule(published_at: datetime | None) -> None:
     if published_at is None:
         return
-    try:
-        too_far = published_at.astimezone(UTC) > timezone.now() + SCHEDULE_HORIZON
-    except (OverflowError, ValueError):
-        too_far = True
-    if too_far:
-        raise ValidationError({"published_at": [SCHEDULE_TOO_FAR]})
+    if published_at.year > latest_schedule_year():
+        raise ValidationError(
+            {"published_at": [f"Choose a time no later than the end of {latest_schedule_year()}."]}
+        )
     if timezone.is_naive(published_at):
         raise ValidationError(
             {"published_at": ["Give the time with its time zone (e.g. 2026-12-24T09:00:00Z)."]}
         )
 
 
-def _validate_cover(cover_image: str | None) -> None:
-    if cover_image is not None and (
-        problems := image_url_errors(cover_image.strip(), max_length=COVER_MAX_LENGTH)
-    ):
-        raise ValidationError({"cover_image": problems})
+def _clean_cover(cover_image: str) -> str:
+    """The cover's address as it is stored (accounts.uploads.clean_image_url has the rule)."""
+    try:
+        return clean_image_url(cover_image, max_length=COVER_MAX_LENGTH)
+    except ValidationError as refusal:
+        raise ValidationError({"cover_image": refusal.messages}) from None
 
 
 def _set_tags(post: Post, tags: list[str]) -> None:
@@ -187,20 +193,19 @@ def create_post(
     content: str = "",
     description: str = "",
     tags: Iterable[str] = (),
-    publish: bool = False,
+    publish: bool | None = None,
     cover_image: str = "",
     published_at: datetime | None = None,
 ) -> Post:
-    """A new story: a draft, published now (`publish`), or scheduled (`published_at` ahead)."""
+    """A new story: a draft, published now (`publish`), or scheduled (`published_at` ahead);
+    `publish=False` is a draft even with a `published_at` (_apply_status)."""
     _validate_text(title, content, description)
-    _validate_cover(cover_image)
+    cover_image = _clean_cover(cover_image)
     _validate_schedule(published_at)
     tag_names = clean_tags(tags)
-    post = Post(
-        author=author, title=title.strip(), description=description.strip(), cover_image=cover_image.strip()
-    )
+    post = Post(author=author, title=title.strip(), description=description.strip(), cover_image=cover_image)
     _apply_content(post, content)
-    _apply_status(post, publish or None, published_at)
+    _apply_status(post, publish, published_at)
     _save_with_unique_slug(post)
     _set_tags(post, tag_names)
     return post
@@ -222,7 +227,7 @@ def create_post_once(
     content: str = "",
     description: str = "",
     tags: Iterable[str] = (),
-    publish: bool = False,
+    publish: bool | None = None,
     cover_image: str = "",
     published_at: datetime | None = None,
 ) -> tuple[dict[str, Any], bool]:
@@ -292,7 +297,7 @@ def update_post(
     """
     ensure_author(post=post, user=editor)
     _validate_text(title, content, description)
-    _validate_cover(cover_image)
+    cover_image = None if cover_image is None else _clean_cover(cover_image)
     _validate_schedule(published_at)
     tag_names = clean_tags(tags) if tags is not None else None
     # The row lock makes the version check and the save one step for simultaneous saves.
@@ -318,7 +323,7 @@ def update_post(
     if content is not None:
         _apply_content(post, content)
     if cover_image is not None:
-        post.cover_image = cover_image.strip()
+        post.cover_image = cover_image
     _apply_status(post, publish, published_at)
     post.version = stored.version + 1
     post.save()

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts import services as account_services
 from accounts import uploads
 from accounts.models import User
-from accounts.selectors import get_profile, signed_in_user
+from accounts.selectors import get_followed, get_profile, signed_in_user
 from blog_project.exceptions import NotAllowed, NotFound, RateLimited, StaleWrite, TooLarge
 from blog_project.middleware import allow_body_size
 from posts.forms import PostForm, ResponseForm
@@ -200,12 +200,14 @@ def _with_image(content: str, url: str) -> str:
     return f"{content.rstrip()}\n\n![]({url})\n" if content.strip() else f"![]({url})\n"
 
 
-def _bound_form(request: HttpRequest, post: Post | None, user: User) -> PostForm:
+def _bound_form(request: HttpRequest, post: Post | None, user: User) -> tuple[PostForm, int | None]:
     """The form as sent, validated. Images sent with it (browsers without JavaScript) are
     stored first: the cover's address goes in its field, an image's Markdown at the end of the
-    text, so that neither is lost whatever happens to the save."""
+    text, so that neither is lost whatever happens to the save. Also the seconds to wait when
+    an image came over the upload rate (QUILL_UPLOAD_RATE), else None."""
     data = request.POST.copy()
     problems: dict[str, list[str]] = {}
+    retry_after = None
     for field in ("cover_file", "image_file"):
         file = request.FILES.get(field)
         if file is None:
@@ -216,6 +218,9 @@ def _bound_form(request: HttpRequest, post: Post | None, user: User) -> PostForm
             problems[field] = error.messages
         except TooLarge as refusal:
             problems[field] = [refusal.message]
+        except RateLimited as refusal:
+            problems[field] = [uploads.too_many_uploads(refusal)]
+            retry_after = refusal.retry_after
         else:
             url = uploads.media_url(upload)
             if field == "cover_file":
@@ -227,7 +232,7 @@ def _bound_form(request: HttpRequest, post: Post | None, user: User) -> PostForm
     form.is_valid()
     for field, problem in problems.items():
         form.add_error(field, problem)
-    return form
+    return form, retry_after
 
 
 def _refused(form: PostForm, error: ValidationError) -> None:
@@ -240,10 +245,12 @@ def _refused(form: PostForm, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, problems)
 
 
-def _status_change(action: str, post: Post, when: datetime | None) -> tuple[bool | None, datetime | None]:
-    """(publish, published_at) for posts.services.update_post, by the button pressed."""
+def _status_change(
+    action: str, post: Post | None, when: datetime | None
+) -> tuple[bool | None, datetime | None]:
+    """(publish, published_at) for posts.services, by the button pressed (post None: a new one)."""
     if action == "publish":  # a scheduled story goes up now
-        return True, timezone.now() if post.is_scheduled else None
+        return True, timezone.now() if post is not None and post.is_scheduled else None
     if action == "schedule":
         return True, when
     if action in ("draft", "unschedule", "unpublish"):
@@ -254,9 +261,9 @@ def _status_change(action: str, post: Post, when: datetime | None) -> tuple[bool
 def _save(user: User, post: Post | None, action: str, form: PostForm) -> Post:
     fields = form.text_fields()
     when = form.cleaned_data["published_at"]  # Schedule's time, else None
-    if post is None:
-        return create_post(author=user, publish=action == "publish", published_at=when, **fields)
     publish, published_at = _status_change(action, post, when)
+    if post is None:
+        return create_post(author=user, publish=publish, published_at=published_at, **fields)
     return update_post(
         post=post,
         editor=user,
@@ -328,7 +335,11 @@ def _editor(request: HttpRequest, post: Post | None) -> HttpResponse:
     user = signed_in_user(request.user)  # write is for members; edit checked the author first
     if request.method != "POST":
         return _editor_page(request, PostForm.for_post(post), post)
-    form = _bound_form(request, post, user)
+    form, retry_after = _bound_form(request, post, user)
+    if retry_after is not None:  # nothing is saved; the text stays on screen
+        response = _editor_page(request, form, post, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
     if not form.is_valid():
         return _editor_page(request, form, post)
     action = form.cleaned_data["action"] or "save"
@@ -622,8 +633,11 @@ def follow_author(request: HttpRequest, username: str) -> HttpResponse:
         back = _back(request, reverse("posts:author", args=[username]))
         return _sign_in_first(request, back, "Sign in to follow authors.")
     member = request.user
-    author = get_profile(username=username, viewer=member)
-    back = _back(request, reverse("posts:author", args=[author.username]))
+    # Suspended authors too, so that following them can be undone (following is refused).
+    author = get_followed(username=username, viewer=member)
+    # A suspended author has no page to go back to.
+    page = reverse("posts:author", args=[author.username]) if author.is_active else reverse("posts:following")
+    back = _back(request, page)
     wanted = _wanted(request, on="follow", off="unfollow", now=author.followed_by_viewer)
     try:
         if wanted:
@@ -636,7 +650,7 @@ def follow_author(request: HttpRequest, username: str) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect(back)
     if _wants_json(request):
-        author = get_profile(username=author.username, viewer=member)
+        author = get_followed(username=author.username, viewer=member)
         return _json(
             request,
             {

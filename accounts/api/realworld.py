@@ -22,7 +22,7 @@ from accounts.api.realworld_serializers import (
 )
 from accounts.models import User
 from accounts.selectors import signed_in_user
-from blog_project.api.realworld import RealWorldAPIView, error_responses, errors
+from blog_project.api.realworld import FACE, RealWorldAPIView, error_responses, errors
 from blog_project.faces import client_ip
 from blog_project.readcache import cached_for_readers
 
@@ -31,7 +31,7 @@ def _token_for(user: User) -> str:
     # RealWorld clients never refresh: one longer-lived access token, ended like every other
     # by a password change, "sign out everywhere" or a suspension.
     return services.issue_access_token(
-        user=user, lifetime=timedelta(days=settings.QUILL_REALWORLD_TOKEN_DAYS)
+        user=user, lifetime=timedelta(days=settings.QUILL_REALWORLD_TOKEN_DAYS), face=FACE.name
     )
 
 
@@ -103,7 +103,7 @@ class CurrentUserView(AuthenticationView):
         operation_id="realworld_update_current_user",
         summary="Update the current user",
         description="Any of email, username, password, bio, image; null or empty clears bio and image. "
-        "A new password ends every other token: the answer carries a fresh one.",
+        "A new email or password ends every other token and session: the answer carries a fresh token.",
         request=UpdateUserRequestSerializer,
         responses={200: UserResponseSerializer, **error_responses(409)},
     )
@@ -137,8 +137,12 @@ class ProfileDetailView(ProfileView):
 class FollowView(ProfileView):
     permission_classes = (IsAuthenticated,)
 
-    def _followed(self, username: str) -> User:
-        return selectors.get_author(username=username)
+    def _followed(self, member: User, username: str) -> User:
+        # Suspended members too, so that following them can be undone (following is refused).
+        return selectors.get_followed(username=username, viewer=member)
+
+    def _answer(self, member: User, username: str) -> Response:
+        return Response(ProfileResponseSerializer({"profile": self._followed(member, username)}).data)
 
     @extend_schema(
         operation_id="realworld_follow",
@@ -147,17 +151,20 @@ class FollowView(ProfileView):
         responses={200: ProfileResponseSerializer, **error_responses(404, 422)},
     )
     def post(self, request: Request, username: str) -> Response:
-        services.follow(follower=signed_in_user(request.user), followed=self._followed(username))
-        return self._profile(request, username)
+        member = signed_in_user(request.user)
+        services.follow(follower=member, followed=self._followed(member, username))
+        return self._answer(member, username)
 
     @extend_schema(
         operation_id="realworld_unfollow",
         summary="Stop following a member",
+        description="A suspended member can be unfollowed too (their profile comes back, not following).",
         responses={200: ProfileResponseSerializer, **error_responses(404)},
     )
     def delete(self, request: Request, username: str) -> Response:
-        services.unfollow(follower=signed_in_user(request.user), followed=self._followed(username))
-        return self._profile(request, username)
+        member = signed_in_user(request.user)
+        services.unfollow(follower=member, followed=self._followed(member, username))
+        return self._answer(member, username)
 
 
 # Mounted at /api/ beside the articles; no trailing slashes, as the RealWorld API has none.

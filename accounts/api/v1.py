@@ -27,7 +27,7 @@ from accounts.api.v1_serializers import (
 )
 from accounts.models import User
 from accounts.selectors import signed_in_user
-from blog_project.api.v1 import ErrorSerializer, V1APIView, error_responses
+from blog_project.api.v1 import FACE, ErrorSerializer, V1APIView, error_responses
 from blog_project.faces import client_ip
 
 SIGN_IN_FAILED = "Incorrect email or password."
@@ -36,7 +36,9 @@ IMAGE_TYPES = ", ".join(media_type for media_type, _ in uploads.FORMATS.values()
 
 
 def _auth_result(user: User) -> dict[str, object]:
-    return AuthResultSerializer({**asdict(services.issue_tokens(user=user)), "user": user}).data
+    return AuthResultSerializer(
+        {**asdict(services.issue_tokens(user=user, face=FACE.name)), "user": user}
+    ).data
 
 
 class UserAPIView(V1APIView):
@@ -118,7 +120,7 @@ class RefreshView(CredentialsView):
     def post(self, request: Request) -> Response:
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tokens = services.rotate_refresh_token(refresh=serializer.validated_data["refresh"])
+        tokens = services.rotate_refresh_token(refresh=serializer.validated_data["refresh"], face=FACE.name)
         return Response(TokenPairSerializer(tokens).data)
 
 
@@ -185,10 +187,9 @@ class PasswordView(UserAPIView):
     def post(self, request: Request) -> Response:
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tokens = services.change_password(
-            user=signed_in_user(request.user), ip=client_ip(request), **serializer.validated_data
-        )
-        return Response(TokenPairSerializer(tokens).data)
+        user = signed_in_user(request.user)
+        services.change_password(user=user, ip=client_ip(request), **serializer.validated_data)
+        return Response(TokenPairSerializer(services.issue_tokens(user=user, face=FACE.name)).data)
 
 
 class MediaView(UserAPIView):
@@ -201,13 +202,15 @@ class MediaView(UserAPIView):
     parser_classes = (MultiPartParser,)
     request_serializers = {"POST": MediaUploadSerializer}
     max_body_size = uploads.MiB * settings.QUILL_UPLOAD_MAX_MB  # BodySizeLimitMiddleware
+    rate_limited = True  # QUILL_UPLOAD_RATE per member
 
     @extend_schema(
         operation_id="media_upload",
         summary="Upload an image",
         description="Send `multipart/form-data` with the image in `file`. Pillow decodes it and writes "
         "it anew (EXIF and other metadata dropped, turned upright); anything that is not a JPEG, PNG, WebP "
-        "or GIF image is refused. Uploads count against the member's quota (200 MiB by default).",
+        "or GIF image is refused. Uploads count against the member's quota (200 MiB by default) and "
+        "its rate (30 an hour by default, refused ones included).",
         request={
             "multipart/form-data": OpenApiRequest(
                 MediaUploadSerializer, encoding={"file": {"contentType": IMAGE_TYPES}}

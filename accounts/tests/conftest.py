@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import issue_tokens
+from blog_project.api.v1 import FACE as V1
 from blog_project.storage_url import storage_from_url
 
 BUCKET = "quill-test-media"
@@ -145,7 +146,7 @@ def bearer_client():
 
     def make(user: User) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user).access}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user, face=V1.name).access}")
         return client
 
     return make

@@ -9,6 +9,7 @@ from django.test import Client, override_settings
 from accounts.models import User
 from accounts.services import issue_tokens, rotate_refresh_token
 from accounts.tests.factories import UserFactory
+from blog_project.api.v1 import FACE as V1
 from blog_project.exceptions import InvalidToken
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def test_users_can_be_searched_by_email_username_and_name(moderator_client, quer
 
 
 def test_suspending_selected_users_blocks_them_and_their_api_tokens(moderator_client, user, other_user):
-    tokens = issue_tokens(user=user)
+    tokens = issue_tokens(user=user, face=V1.name)
 
     response = moderator_client.post(
         CHANGELIST, {"action": "suspend_selected", ACTION_CHECKBOX_NAME: [user.pk]}, follow=True
@@ -48,7 +49,7 @@ def test_suspending_selected_users_blocks_them_and_their_api_tokens(moderator_cl
     other_user.refresh_from_db()
     assert not user.is_active and other_user.is_active
     with pytest.raises(InvalidToken):
-        rotate_refresh_token(refresh=tokens.refresh)
+        rotate_refresh_token(refresh=tokens.refresh, face=V1.name)
     me = Client().get("/api/v1/user/me", HTTP_AUTHORIZATION=f"Bearer {tokens.access}")
     assert me.status_code == 401
 
@@ -96,7 +97,7 @@ def test_adding_a_user_with_a_taken_email_is_refused(moderator_client, user):
 
 
 def test_a_user_is_changed_and_unticking_active_revokes_their_tokens(moderator_client, user):
-    tokens = issue_tokens(user=user)
+    tokens = issue_tokens(user=user, face=V1.name)
     page = moderator_client.get(f"/admin/accounts/user/{user.pk}/change/")
     assert page.status_code == 200
 
@@ -117,7 +118,7 @@ def test_a_user_is_changed_and_unticking_active_revokes_their_tokens(moderator_c
     user.refresh_from_db()
     assert (user.name, user.is_active) == ("Renamed", False)
     with pytest.raises(InvalidToken):
-        rotate_refresh_token(refresh=tokens.refresh)
+        rotate_refresh_token(refresh=tokens.refresh, face=V1.name)
 
 
 def test_the_user_list_uses_a_fixed_number_of_queries(moderator_client, django_assert_max_num_queries):

@@ -7,6 +7,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts import services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD
+from blog_project.api.v1 import FACE as V1
 from blog_project.exceptions import Conflict, Suspended
 
 pytestmark = pytest.mark.django_db
@@ -67,8 +68,8 @@ def test_sign_in_gives_the_same_answer_for_unknown_email_and_wrong_password():
 
 
 def test_suspending_a_user_blocks_sign_in_and_revokes_refresh_tokens(user):
-    services.issue_tokens(user=user)
-    services.issue_tokens(user=user)
+    services.issue_tokens(user=user, face=V1.name)
+    services.issue_tokens(user=user, face=V1.name)
     assert services.suspend_users(users=[user]).suspended == 1
     user.refresh_from_db()
     assert not user.is_active

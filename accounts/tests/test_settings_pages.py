@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import issue_tokens
 from accounts.tests.factories import PASSWORD, UserFactory
+from blog_project.api.v1 import FACE as V1
 from posts.models import Post
 from posts.tests.factories import PostFactory
 
@@ -89,7 +90,7 @@ def test_the_email_changes_only_with_the_password(member, user):
 def test_a_password_change_keeps_this_browser_and_signs_out_the_others(member, user):
     other_browser = Client()
     other_browser.force_login(user)
-    tokens = issue_tokens(user=user)
+    tokens = issue_tokens(user=user, face=V1.name)
 
     refused = member.post("/settings/password/", {"current_password": "nope", "new_password": NEW_PASSWORD})
     assert "That is not your current password." in text_of(refused)
@@ -282,7 +283,7 @@ def test_password_guesses_through_email_change_and_deletion_are_rate_limited(mem
 
 
 def test_a_moderators_password_change_in_the_admin_ends_the_members_tokens(moderator_client, user):
-    tokens = issue_tokens(user=user)
+    tokens = issue_tokens(user=user, face=V1.name)
     response = moderator_client.post(
         f"/admin/accounts/user/{user.pk}/password/",
         {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},

@@ -1,6 +1,6 @@
 """SimpleJWT access tokens under the `Authorization` scheme each face chooses."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -8,11 +8,12 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
+from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
-from accounts.services import ensure_current_credentials
+from accounts.services import ensure_usable_token
 from blog_project.exceptions import InvalidToken
 
 
@@ -26,6 +27,7 @@ class JWTSchemeAuthentication(JWTAuthentication):
 
     scheme = "Bearer"
     openapi_name = "jwtAuth"
+    face = ""  # the Face.name whose tokens this accepts (accounts.services.FACE_CLAIM)
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.scheme} realm="{self.www_authenticate_realm}"'
@@ -46,11 +48,27 @@ class JWTSchemeAuthentication(JWTAuthentication):
         user = super().get_user(validated_token)
         assert isinstance(user, User)  # the project's user model
         try:
-            # A token from before a password change or "sign out everywhere" is refused.
-            ensure_current_credentials(user=user, claims=validated_token.payload)
+            # Another face's token, or one from before a password change or "sign out
+            # everywhere", is refused.
+            ensure_usable_token(user=user, claims=validated_token.payload, face=self.face)
         except InvalidToken as refusal:
             raise AuthenticationFailed(refusal.message, code=refusal.code) from refusal
         return user
+
+
+class OptionalAuthentication:
+    """A face's views: where no sign-in is needed (a public read), a bad, expired or revoked
+    token counts as no token rather than a 401, because front ends sign their user out on any
+    401. Where one is needed, the 401 stands."""
+
+    def perform_authentication(self, request: Request) -> None:
+        try:
+            request.user  # noqa: B018  # DRF authenticates on first access
+        except AuthenticationFailed:
+            # DRF has already made the request anonymous; refuse only if that is not enough.
+            view = cast(APIView, self)
+            if not all(permission.has_permission(request, view) for permission in view.get_permissions()):
+                raise
 
 
 class JWTSchemeExtension(OpenApiAuthenticationExtension):

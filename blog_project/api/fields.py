@@ -6,6 +6,7 @@ second time here, so a schema-valid request is one the services accept.
 """
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import uploads
 from accounts.models import IMAGE_URL_MAX_LENGTH, USERNAME_MAX_LENGTH, username_validator
 from accounts.services import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, password_min_length
 
@@ -23,9 +25,16 @@ NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 
 class DocumentedField(serializers.Field):
-    def __init__(self, *, schema: dict[str, Any] | None = None, **kwargs: Any):
-        self.schema = schema or {}
+    """`schema`: notes for the OpenAPI schema, or a function that makes them when the schema is
+    generated (for rules that move with the clock)."""
+
+    def __init__(self, *, schema: dict[str, Any] | Callable[[], dict[str, Any]] | None = None, **kwargs: Any):
+        self._schema = schema or {}
         super().__init__(**kwargs)
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return self._schema() if callable(self._schema) else self._schema
 
 
 class StrictCharField(DocumentedField, serializers.CharField):
@@ -51,6 +60,18 @@ class StrictCharField(DocumentedField, serializers.CharField):
 
 class StrictListField(DocumentedField, serializers.ListField):
     """A JSON array (DRF's ListField already refuses a string or an object)."""
+
+
+def year_at_most_pattern(year: int) -> str:
+    """A pattern for ISO 8601 times (YYYY-...) whose year is at most `year` (1000 to 9999)."""
+    digits = f"{year:04d}"
+    choices = [
+        digits[:place] + (f"[0-{int(digit) - 1}]" if digit != "1" else "0") + "\\d" * (3 - place)
+        for place, digit in enumerate(digits[:3])
+        if digit != "0"
+    ]
+    choices.append(f"{digits[:3]}[0-{digits[3]}]")
+    return f"^({'|'.join(choices)})-"
 
 
 # An email as Quill answers it: whatever sign-up took (see EMAIL_SCHEMA), so no `format: email`.
@@ -98,10 +119,11 @@ USERNAME_SCHEMA = {
     "pattern": _USERNAME_REGEX if isinstance(_USERNAME_REGEX, str) else _USERNAME_REGEX.pattern,
 }
 NAME_SCHEMA = {"maxLength": NAME_MAX_LENGTH}
-# An avatar or cover: one of Quill's own media URLs, or an https:// URL (the schema states a
-# plain host name and path; the server takes any URL Django's URLValidator takes).
+# An avatar or cover: the URL of an upload (one that exists: accounts.uploads.clean_image_url),
+# or an https:// URL (the schema states a plain host name and path; the server takes any URL
+# Django's URLValidator takes, percent-encoded).
 IMAGE_URL_SCHEMA = {
     "maxLength": IMAGE_URL_MAX_LENGTH,
-    "pattern": f"^(?:{re.escape(settings.MEDIA_URL)}[^\\u0000]*"
+    "pattern": f"^(?:{re.escape(settings.MEDIA_URL)}{uploads.NAME_PATTERN}"
     f"|https://{_HOST_LABEL}(?:\\.{_HOST_LABEL}){{0,3}}\\.[A-Za-z]{{2,24}}(?:/[!-~]*)?)$",
 }

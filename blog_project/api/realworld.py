@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from blog_project import exceptions as core
-from blog_project.api.auth import JWTSchemeAuthentication
+from blog_project.api.auth import JWTSchemeAuthentication, OptionalAuthentication
 from blog_project.api.parsers import JSONParser
 from blog_project.faces import MESSAGES, Face
 
@@ -159,6 +159,7 @@ FACE = Face("realworld", render_error, messages={**MESSAGES, 404: "not found"})
 class TokenAuthentication(JWTSchemeAuthentication):
     scheme = "Token"
     openapi_name = "Token"
+    face = FACE.name
 
 
 def timestamp(moment: datetime) -> str:
@@ -183,7 +184,7 @@ class OptionalTextField(serializers.Field):
         return str(value) or None
 
 
-class RealWorldView:
+class RealWorldView(OptionalAuthentication):
     authentication_classes: Sequence[type[BaseAuthentication]] = (TokenAuthentication,)
     permission_classes: "Sequence[_PermissionClass]" = (IsAuthenticatedOrReadOnly,)
     parser_classes: Sequence[type[BaseParser]] = (JSONParser,)

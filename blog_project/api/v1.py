@@ -29,7 +29,7 @@ from blog_project import exceptions as core
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
 
-from blog_project.api.auth import JWTSchemeAuthentication
+from blog_project.api.auth import JWTSchemeAuthentication, OptionalAuthentication
 from blog_project.api.parsers import JSONParser
 from blog_project.faces import MESSAGES, Face
 
@@ -62,11 +62,6 @@ ERROR_DESCRIPTIONS = {
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """OpenAPI responses for the given error statuses, all in this face's error body."""
     return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in statuses}
-
-
-class BearerAuthentication(JWTSchemeAuthentication):
-    scheme = "Bearer"
-    openapi_name = "jwtAuth"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -173,6 +168,12 @@ def render_error(request: HttpRequest | None, status: int, message: str) -> Json
 FACE = Face("api-v1", render_error, messages={**MESSAGES, 404: "Not found."})
 
 
+class BearerAuthentication(JWTSchemeAuthentication):
+    scheme = "Bearer"
+    openapi_name = "jwtAuth"
+    face = FACE.name
+
+
 class V1BrowsableAPIRenderer(BrowsableAPIRenderer):
     """The browsable API in Quill's words: a sign-in link, the route list, the docs."""
 
@@ -181,7 +182,7 @@ class V1BrowsableAPIRenderer(BrowsableAPIRenderer):
 
 # The face's conventions, mixed into each DRF view class it serves. (A comment, not a
 # docstring: the schema would show it as every operation's description.)
-class V1View:
+class V1View(OptionalAuthentication):
     authentication_classes: Sequence[type[BaseAuthentication]] = (BearerAuthentication, SessionAuthentication)
     permission_classes: "Sequence[_PermissionClass]" = (IsAuthenticatedOrReadOnly,)
     parser_classes: Sequence[type[BaseParser]] = (JSONParser,)

@@ -6,31 +6,38 @@ from django.test import Client
 
 from accounts.services import issue_tokens
 from blog_project import exceptions
+from blog_project.api.v1 import FACE as V1
 from blog_project.faces import STATUS_OF, status_of
+from blog_project.tests.throwaway_face import FACE as THROWAWAY
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("blog_project.tests.throwaway_face")]
 
 
 @pytest.fixture
 def access(user) -> str:
-    return issue_tokens(user=user).access
+    """A token the throwaway face issued."""
+    return issue_tokens(user=user, face=THROWAWAY.name).access
 
 
-def test_each_face_reads_only_its_own_auth_scheme(client: Client, user, access):
+def test_each_face_reads_only_its_own_auth_scheme_and_tokens(client: Client, user, access):
     token = client.get("/api/throwaway/whoami", HTTP_AUTHORIZATION=f"Token {access}")
     assert token.status_code == 200
     assert token.json() == {"user": {"username": user.username}}
-    bearer = client.get("/api/v1/user/me", HTTP_AUTHORIZATION=f"Bearer {access}")
+    v1_access = issue_tokens(user=user, face=V1.name).access
+    bearer = client.get("/api/v1/user/me", HTTP_AUTHORIZATION=f"Bearer {v1_access}")
     assert bearer.status_code == 200
 
     # Each face's scheme means nothing to the other: 401 in the other face's own envelope.
-    bearer_on_token_face = client.get("/api/throwaway/whoami", HTTP_AUTHORIZATION=f"Bearer {access}")
+    bearer_on_token_face = client.get("/api/throwaway/whoami", HTTP_AUTHORIZATION=f"Bearer {v1_access}")
     assert bearer_on_token_face.status_code == 401
     assert set(bearer_on_token_face.json()) == {"errors"}
-    token_on_bearer_face = client.get("/api/v1/user/me", HTTP_AUTHORIZATION=f"Token {access}")
+    token_on_bearer_face = client.get("/api/v1/user/me", HTTP_AUTHORIZATION=f"Token {v1_access}")
     assert token_on_bearer_face.status_code == 401
     assert set(token_on_bearer_face.json()) == {"error"}
     assert token_on_bearer_face["WWW-Authenticate"].startswith("Bearer ")
+    # Nor does one face take the other's tokens under its own scheme.
+    assert client.get("/api/v1/user/me", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 401
+    assert client.get("/api/throwaway/whoami", HTTP_AUTHORIZATION=f"Token {v1_access}").status_code == 401
 
 
 def test_each_face_maps_the_cores_refusals_in_its_own_envelope(client: Client, access):

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-pytestmark = pytest.mark.system
-
 REPO = Path(settings.BASE_DIR)
 
 
+@pytest.mark.system
 def test_a_short_fuzz_of_both_apis_finds_no_5xx_and_no_schema_violation(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     result = subprocess.run(
@@ -40,3 +39,15 @@ def test_a_short_fuzz_of_both_apis_finds_no_5xx_and_no_schema_violation(tmp_path
     assert cases >= operations and requests >= cases
     assert server_errors == failures == 0
     assert re.search(r"^nginx: \d+ requests, 0 answered 5xx$", result.stdout, re.MULTILINE), output
+
+
+def test_the_fuzz_hooks_know_the_upload_addresses_the_schemas_state():
+    # The hooks run in schemathesis's process, without Django: their copy must not drift.
+    sys.path.insert(0, str(REPO / "deploy"))
+    try:
+        import fuzz_hooks
+    finally:
+        sys.path.remove(str(REPO / "deploy"))
+    from accounts import uploads
+
+    assert fuzz_hooks.MEDIA_ADDRESS.pattern == settings.MEDIA_URL + uploads.NAME_PATTERN

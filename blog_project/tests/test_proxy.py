@@ -233,6 +233,18 @@ def test_request_ids_pass_through_the_proxy_or_are_made_by_it(stack):
     assert made in (stack.directory / "gunicorn.log").read_text()
 
 
+def test_the_proxys_access_log_keeps_no_reset_token(stack):
+    token = "cjx7k2-0123456789abcdef0123456789abcdef"
+    for path in (f"/password-reset/MQ/{token}/", f"/password-reset/MQ/{token}/?next=/"):
+        request(stack.proxy, "GET", path)
+    request(stack.proxy, "GET", "/password-reset/MQ/set-password/")
+    time.sleep(1.5)  # the log is flushed every second
+    log = (stack.directory / "nginx-access.log").read_text()
+    assert token not in log
+    assert log.count('"GET /password-reset/MQ/<redacted>/') == 2
+    assert '"GET /password-reset/MQ/set-password/ HTTP/1.1"' in log  # no secret there
+
+
 # --- The readers' cache (on by default: the stack has Redis) ---------------------------------
 
 

@@ -20,6 +20,7 @@ from accounts import services as account_services
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from blog_project import readcache
+from blog_project.api.v1 import FACE as V1
 from posts import services
 from posts.models import Post
 from posts.tests.factories import PostFactory
@@ -96,7 +97,7 @@ def test_signed_in_readers_are_never_served_the_anonymous_copy(readers_cache, re
     page = member.get(story_page(story))
     assert b"Sign out" in page.content or b"signout" in page.content
     assert "private" in page["Cache-Control"]
-    token = account_services.issue_tokens(user=user).access
+    token = account_services.issue_tokens(user=user, face=V1.name).access
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     draft = PostFactory(author=user, publish=False, title="Only mine")
@@ -106,7 +107,9 @@ def test_signed_in_readers_are_never_served_the_anonymous_copy(readers_cache, re
 
 def author_api(user: User) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.issue_tokens(user=user).access}")
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {account_services.issue_tokens(user=user, face=V1.name).access}"
+    )
     return client
 
 

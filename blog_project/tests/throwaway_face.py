@@ -48,6 +48,7 @@ FACE = Face("throwaway", render_error, messages={**MESSAGES, 404: "Nothing at th
 class TokenAuthentication(JWTSchemeAuthentication):
     scheme = "Token"
     openapi_name = "tokenAuth"
+    face = FACE.name
 
 
 class ThrowawayView(APIView):

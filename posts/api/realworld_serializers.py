@@ -38,14 +38,16 @@ def _tag_list(**kwargs: Any) -> StrictListField:
 
 class NewArticleSerializer(serializers.Serializer):
     title = text(schema=TITLE)
-    description = text(allow_blank=True, schema=DESCRIPTION)
+    # Required and not blank, as the RealWorld suite expects (the site and API v1 derive an
+    # excerpt from the body instead).
+    description = text(schema=DESCRIPTION)
     body = text(trim_whitespace=False, schema=BODY)
     tagList = _tag_list(required=False)
 
 
 class UpdateArticleSerializer(serializers.Serializer):
     title = text(required=False, schema=TITLE)
-    description = text(required=False, allow_blank=True, schema=DESCRIPTION)
+    description = text(required=False, schema=DESCRIPTION)
     body = text(required=False, trim_whitespace=False, schema=BODY)
     # Left out: the tags stay; []: no tags; null: refused.
     tagList = _tag_list(required=False)

@@ -16,9 +16,12 @@ from blog_project.api.fields import (
     IMAGE_URL_SCHEMA,
     LETTER_OR_DIGIT_PATTERN,
     NOT_BLANK_PATTERN,
+    DocumentedField,
     StrictCharField,
     StrictListField,
+    year_at_most_pattern,
 )
+from posts import services
 from posts.models import (
     CONTENT_MAX_LENGTH,
     COVER_MAX_LENGTH,
@@ -46,6 +49,16 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid")
         return data
+
+
+class ScheduleField(DocumentedField, serializers.DateTimeField):
+    """A publication time; the schema states the latest year posts.services takes, as of when
+    the schema is made."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(
+            schema=lambda: {"pattern": year_at_most_pattern(services.latest_schedule_year())}, **kwargs
+        )
 
 
 # The rules posts.services enforces, as the schema states them (a title needs a visible
@@ -151,9 +164,11 @@ class PostUpdateSerializer(serializers.Serializer):
         schema=IMAGE_URL_SCHEMA | {"maxLength": COVER_MAX_LENGTH},
         help_text="An https:// URL, a URL from POST /api/v1/media, or empty for none.",
     )
-    published_at = serializers.DateTimeField(
+    published_at = ScheduleField(
         required=False,
-        help_text="When the story goes up, with its time zone; a future time schedules it.",
+        help_text="When the story goes up, with its time zone: a future time schedules it, a past one "
+        "is the date readers see. Ignored when `published` is false (a draft has no time). At most "
+        f"{services.SCHEDULE_YEARS_AHEAD} years ahead, counted in whole years.",
     )
 
 

@@ -4,6 +4,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import issue_tokens
+from blog_project.api.v1 import FACE as V1
 
 
 @pytest.fixture
@@ -12,7 +13,7 @@ def api_client_for():
 
     def make(user: User) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user).access}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user, face=V1.name).access}")
         return client
 
     return make

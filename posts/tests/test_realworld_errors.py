@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from blog_project.tests.realworld.contract import RealWorldClient, bad_authorizations, client_for, token_for
+from blog_project.tests.realworld.contract import RealWorldClient, bad_authorizations, client_for
 from posts import services
 from posts.models import COMMENT_MAX_LENGTH, MAX_TAGS, TITLE_MAX_LENGTH, Clap, Comment, Post
 from posts.tests.factories import PostFactory
@@ -16,7 +16,7 @@ from posts.tests.factories import PostFactory
 pytestmark = pytest.mark.django_db
 
 SLUG = "how-to-train-your-dragon"
-NEW_ARTICLE = {"title": "Another story", "description": "", "body": "Text.", "tagList": ["dragons"]}
+NEW_ARTICLE = {"title": "Another story", "description": "A tale.", "body": "Text.", "tagList": ["dragons"]}
 NOT_FOUND = {"errors": {"article": ["not found"]}}
 HI = {"comment": {"body": "Hi."}}
 
@@ -69,27 +69,22 @@ def test_operations_that_need_a_token_answer_401_without_a_valid_one(alice, bob,
     assert (Clap.objects.count(), list(Comment.objects.all())) == (1, [comment])
 
 
-def test_reads_where_a_token_is_optional_refuse_a_bad_one_and_read_another_scheme_as_anyone(
-    bob, article, comment
-):
+def test_reads_where_a_token_is_optional_read_a_bad_one_or_another_scheme_as_anyone(bob, article, comment):
+    # Front ends sign their user out on any 401: an expired token must not break public reads.
     Clap.objects.create(post=article, member=bob)
-    reads: list[tuple[str, dict[str, Any]]] = [
-        ("/articles", {}),
-        ("/articles/{slug}", {"slug": SLUG}),
-        ("/articles/{slug}/comments", {"slug": SLUG}),
-    ]
     anonymous = RealWorldClient()
-    for template, call in reads:
-        anonymous.get(template, **call)
-        for authorization, message in bad_authorizations(bob)[1:-1]:
-            answer = anonymous.get(template, 401, authorization=authorization, **call)
-            assert answer == {"errors": {"token": [message]}}, (template, authorization)
-    # Tags are public: the document lists no 401 there, so any token is ignored.
-    for authorization, _ in bad_authorizations(bob)[1:-1]:
-        anonymous.get("/tags", 200, authorization=authorization)
-    bearer = f"Bearer {token_for(bob)}"
-    assert anonymous.get("/articles/{slug}", slug=SLUG, authorization=bearer)["article"]["favorited"] is False
+    for authorization, _ in bad_authorizations(bob)[1:]:
+        assert anonymous.get("/articles", authorization=authorization)["articlesCount"] == 1
+        read = anonymous.get("/articles/{slug}", slug=SLUG, authorization=authorization)
+        assert read["article"]["favorited"] is False, authorization
+        comments = anonymous.get("/articles/{slug}/comments", slug=SLUG, authorization=authorization)
+        assert len(comments["comments"]) == 1
+        anonymous.get("/tags", authorization=authorization)
     assert client_for(bob).get("/articles/{slug}", slug=SLUG)["article"]["favorited"] is True
+    # Where a token is needed, a bad one is still a 401.
+    for authorization, message in bad_authorizations(bob)[1:-1]:
+        answer = anonymous.get("/articles/feed", 401, authorization=authorization)
+        assert answer == {"errors": {"token": [message]}}, authorization
 
 
 def test_only_the_author_changes_an_article_others_get_403(alice, bob, article):
@@ -180,6 +175,9 @@ def test_writing_an_article_refuses_bad_bodies_with_422(alice):
         ({"article": {**NEW_ARTICLE, "title": 42}}, {"title"}),
         ({"article": {**NEW_ARTICLE, "title": "x" * (TITLE_MAX_LENGTH + 1)}}, {"title"}),
         ({"article": {**NEW_ARTICLE, "description": None}}, {"description"}),
+        # Required means not blank here, as the RealWorld suite expects (API v1 derives one).
+        ({"article": {**NEW_ARTICLE, "description": ""}}, {"description"}),
+        ({"article": {**NEW_ARTICLE, "description": "  "}}, {"description"}),
         ({"article": {**NEW_ARTICLE, "description": "x" * 301}}, {"description"}),
         ({"article": {**NEW_ARTICLE, "body": ["Text."]}}, {"body"}),
         ({"article": {**NEW_ARTICLE, "tagList": "dragons"}}, {"tagList"}),
@@ -207,6 +205,7 @@ def test_updating_an_article_refuses_bad_bodies_with_422(alice, article):
         ({"article": {"title": None}}, {"title"}),
         ({"article": {"body": 42}}, {"body"}),
         ({"article": {"description": False}}, {"description"}),
+        ({"article": {"description": ""}}, {"description"}),
         ({"article": {"title": "Fine", "tagList": ["%%%"]}}, {"tagList"}),  # all or nothing
     ]
     for body, fields in bad_bodies:

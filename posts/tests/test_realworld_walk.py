@@ -11,6 +11,7 @@ from django.test import Client
 from accounts.models import User
 from accounts.services import issue_tokens
 from accounts.tests.factories import PASSWORD
+from blog_project.api.v1 import FACE as V1
 from blog_project.tests.realworld.contract import QUILL_TIMESTAMP, REALWORLD_TIMESTAMP, RealWorldClient
 from posts.models import Comment, Post
 
@@ -197,7 +198,7 @@ def test_stories_made_on_the_site_and_through_api_v1_show_in_the_realworld_api(c
         "action": "publish",
     }
     assert client.post("/write/", form).status_code == 302
-    v1 = Client(headers={"Authorization": f"Bearer {issue_tokens(user=author).access}"})
+    v1 = Client(headers={"Authorization": f"Bearer {issue_tokens(user=author, face=V1.name).access}"})
     story = {"title": "Written through API v1", "content": "Over JSON.", "tags": ["v1"], "published": True}
     assert v1.post("/api/v1/blog", story, content_type="application/json").status_code == 201
 
@@ -219,7 +220,7 @@ def test_timestamps_are_utc_with_milliseconds_as_realworld_clients_parse_them(us
     writer = RealWorldClient(
         RealWorldClient().post("/users/login", json_body={"user": credentials})["user"]["token"]
     )
-    new_article = {"title": "Clocks", "description": "", "body": "Tick."}
+    new_article = {"title": "Clocks", "description": "About time.", "body": "Tick."}
     article = writer.post("/articles", 201, json_body={"article": new_article})["article"]
     comment = writer.post(
         "/articles/{slug}/comments", 201, slug="clocks", json_body={"comment": {"body": "Tock."}}

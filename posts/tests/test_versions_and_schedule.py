@@ -1,5 +1,6 @@
 """Conflict-safe edits (version, ETag, If-Match), scheduled stories and revisions."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -216,7 +217,7 @@ def test_the_editor_refuses_a_schedule_beyond_what_can_be_stored(client, user):
         {"title": "Far", "content": "x", "action": "schedule", "publish_at_iso": "9999-12-31T23:59:59-12:00"},
     )
     assert response.status_code in (200, 400)
-    assert "within the next ten years" in response.content.decode()
+    assert f"no later than the end of {services.latest_schedule_year()}" in response.content.decode()
     assert not Post.objects.exists()
 
 
@@ -227,3 +228,68 @@ def test_a_save_applies_to_the_story_as_it_is_now_not_to_an_older_copy(user):
     services.update_post(post=stale, editor=user, title="Renamed")
     post.refresh_from_db()
     assert (post.title, post.is_published_or_scheduled) == ("Renamed", False)  # not republished
+
+
+MEANT_AS_DRAFT = {"title": "Meant as draft", "content": "PRIVATE", "published": False}
+
+
+@pytest.mark.parametrize("when", ["2020-01-01T00:00:00Z", "2030-06-01T09:00:00Z"])
+@pytest.mark.parametrize("route", ["create", "create-once", "put-by-body", "patch"])
+def test_published_false_keeps_a_draft_whatever_published_at_says(writer, user, when, route):
+    body = MEANT_AS_DRAFT | {"published_at": when}
+    if route == "create":
+        response = writer.post(BLOG, body, format="json")
+    elif route == "create-once":
+        response = writer.post(BLOG, body, format="json", headers={"Idempotency-Key": "draft-1"})
+    else:
+        post = PostFactory(author=user, publish=False, title="Meant as draft")
+        if route == "put-by-body":
+            response = writer.put(BLOG, body | {"id": str(post.pk)}, format="json")
+        else:
+            response = writer.patch(detail(post), body, format="json")
+    assert response.status_code in (200, 201), response.content
+    assert response.json()["post"]["published"] is False
+    assert response.json()["post"]["published_at"] is None
+    slug = Post.objects.get().slug
+    assert Client().get(f"/p/{slug}/").status_code == 404
+    assert Client().get(f"/api/articles/{slug}").status_code == 404
+
+
+def test_a_past_published_at_publishes_now_with_that_date_shown(writer):
+    body = {"title": "Backdated", "content": "x", "published_at": "2020-01-01T00:00:00Z"}
+    response = writer.post(BLOG, body, format="json")
+    assert response.status_code == 201
+    assert response.json()["post"]["published"] is True
+    assert response.json()["post"]["published_at"].startswith("2020-01-01")
+    page = Client().get(f"/p/{Post.objects.get().slug}/")
+    assert page.status_code == 200 and "2020" in page.content.decode()
+
+
+def test_the_editor_keeps_a_new_draft_a_draft_even_with_a_time_filled_in(client, user):
+    client.force_login(user)
+    response = client.post(
+        "/write/",
+        {
+            "title": "Meant as draft",
+            "content": "PRIVATE",
+            "action": "draft",
+            "publish_at_iso": "2020-01-01T00:00:00Z",
+        },
+    )
+    assert response.status_code == 302
+    post = Post.objects.get()
+    assert (post.status, post.published_at) == (Post.Status.DRAFT, None)
+    assert Client().get(f"/p/{post.slug}/").status_code == 404
+
+
+def test_the_schema_states_the_latest_year_a_story_may_go_up_in(writer):
+    schema = Client().get("/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"}).json()
+    pattern = schema["components"]["schemas"]["PostCreateRequest"]["properties"]["published_at"]["pattern"]
+    latest = services.latest_schedule_year()
+    within, beyond = f"{latest}-12-31T09:00:00Z", f"{latest + 1}-01-01T09:00:00Z"
+    assert re.search(pattern, within) and not re.search(pattern, beyond)
+    accepted = writer.post(BLOG, {"title": "Far", "content": "x", "published_at": within}, format="json")
+    assert accepted.status_code == 201
+    refused = writer.post(BLOG, {"title": "Too far", "content": "x", "published_at": beyond}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["details"]["published_at"] == [f"Choose a time no later than the end of {latest}."]

@@ -24,6 +24,8 @@ from referencing.jsonschema import DRAFT202012
 
 from accounts.models import User
 from accounts.services import issue_access_token
+from blog_project.api.realworld import FACE as REALWORLD
+from blog_project.api.v1 import FACE as V1
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -196,7 +198,7 @@ def _query(params: Mapping[str, object]) -> str:
 
 def token_for(user: User) -> str:
     """A RealWorld token for a member made without the API (a factory, a moderator)."""
-    return issue_access_token(user=user, lifetime=timedelta(days=1))
+    return issue_access_token(user=user, lifetime=timedelta(days=1), face=REALWORLD.name)
 
 
 def client_for(user: User) -> RealWorldClient:
@@ -207,9 +209,12 @@ def bad_authorizations(user: User) -> list[tuple[str, str]]:
     """`Authorization` headers that are no valid Token of `user`'s, each with the message of
     the 401 it gets where a token is needed ("" sends no header)."""
     token = token_for(user)
-    expired = issue_access_token(user=user, lifetime=timedelta(seconds=-1))
+    expired = issue_access_token(user=user, lifetime=timedelta(seconds=-1), face=REALWORLD.name)
+    # Signed by Quill for the same member, but by API v1: each face takes only its own tokens.
+    other_face = issue_access_token(user=user, lifetime=timedelta(days=1), face=V1.name)
     return [
         ("", "is missing"),
+        (f"Token {other_face}", "is invalid"),
         ("Token", "is invalid"),
         ("Token not-a-jwt", "is invalid"),
         (f"Token {token}x", "is invalid"),
