@@ -19,9 +19,14 @@ from accounts.models import IMAGE_URL_MAX_LENGTH, USERNAME_MAX_LENGTH, username_
 from accounts.services import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, password_min_length
 
 # DRF's CharField answers 400 to NUL characters in any text input, and to text that is
-# blank once trimmed where blank is not allowed.
+# blank once trimmed where blank is not allowed. It trims with str.strip(), whose whitespace
+# (str.isspace) is not JSON Schema's \s (ECMA's, which has U+FEFF and lacks U+001C-U+001F and
+# U+0085): the characters are spelled out.
+PYTHON_WHITESPACE = "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680" + (
+    "\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
 NO_NUL_PATTERN = "^[^\\u0000]*$"
-NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+NOT_BLANK_PATTERN = f"^[^\\u0000]*[^{PYTHON_WHITESPACE}\\u0000][^\\u0000]*$"
 
 
 class DocumentedField(serializers.Field):

@@ -1,5 +1,6 @@
 """The OpenAPI schema documents every API route, and the docs page works under our CSP."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -8,6 +9,7 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from openapi_spec_validator import validate
 
+from blog_project.api.fields import NOT_BLANK_PATTERN
 from posts.tests.api_contract import POST_KEYS
 
 ROUTES = {
@@ -211,3 +213,13 @@ def test_the_schema_states_the_rules_the_services_enforce():
     assert "\\u0000" in signin["email"]["pattern"]  # NUL characters are refused
     bulk = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/blog/bulk"]["get"]["parameters"]}
     assert bulk["page"]["minimum"] == 1 and bulk["page_size"]["minimum"] == 1
+
+
+def test_the_not_blank_pattern_blanks_exactly_what_drf_trims_away():
+    # A one-character title is blank to DRF when str.strip() removes it: the schema must agree,
+    # or fuzzers find schema-valid bodies refused (U+001E) and blank ones accepted (U+FEFF).
+    for code in [*range(0x3100), 0xFEFF, 0x205F, 0x3000]:
+        char = chr(code)
+        if char == "\x00":
+            continue
+        assert (re.fullmatch(NOT_BLANK_PATTERN, char) is None) == (char.strip() == ""), hex(code)
