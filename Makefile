@@ -40,9 +40,11 @@ run: $(VENV)/.runtime var/secret_key
 	@echo ""
 	@echo "  Quill is running at http://127.0.0.1:$(PORT)/   (Ctrl+C stops it)"
 	@echo "  Demo sign-in: demo@quill.example / quill-demo-2026"
+	@echo "  A job worker runs beside it: its lines (JSON) appear here with the server's."
 	@echo ""
+	@# gunicorn and a job worker (with the periodic jobs' scheduler), stopped together (deploy/run.py).
 	@$(RUN_ENV) HOST=127.0.0.1 PORT=$(PORT) \
-		WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(PY) -m gunicorn -c deploy/gunicorn.conf.py blog_project.wsgi
+		WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(PY) deploy/run.py
 
 system-packages:
 	@bash deploy/system-packages.sh $(SYSTEM_PACKAGES)

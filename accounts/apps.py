@@ -6,10 +6,14 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        # The CORS decision per view must be connected before the first request.
+        from accounts import cache
+        from accounts.events import EmailChanged
+        from accounts.jobs import tell_the_old_address
         from blog_project import (
-            cors,  # noqa: F401
+            cors,  # noqa: F401 (connects the CORS decision per view, before the first request)
             readcache,
         )
+        from kernel.events import subscribe
 
-        readcache.watch(self.get_models())
+        readcache.declare(models=cache.MODELS)
+        subscribe(EmailChanged, tell_the_old_address, in_transaction=True)

@@ -15,6 +15,18 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from accounts.events import (
+    AccountDeleted,
+    CredentialsEnded,
+    EmailChanged,
+    Followed,
+    PasswordChanged,
+    ProfileChanged,
+    SignedUp,
+    Unfollowed,
+    UsersReinstated,
+    UsersSuspended,
+)
 from accounts.models import (
     BIO_MAX_LENGTH,
     IMAGE_URL_MAX_LENGTH,
@@ -27,6 +39,7 @@ from accounts.ratelimit import count_auth_attempt
 from accounts.uploads import clean_image_url, forget_uploads_of
 from blog_project.exceptions import Conflict, InvalidToken, NotFound, Suspended
 from blog_project.text import normalize_newlines
+from kernel.events import announce
 
 # Tokens carry the credentials version they were issued under (accounts.models.User).
 CREDENTIALS_CLAIM = "cv"
@@ -112,6 +125,7 @@ def _sign_up_errors(*, email: str, password: str, name: str, username: str) -> d
     return errors
 
 
+@transaction.atomic
 def sign_up(*, email: str, password: str, ip: str, name: str = "", username: str = "") -> User:
     """Creates an account.
 
@@ -135,9 +149,11 @@ def sign_up(*, email: str, password: str, ip: str, name: str = "", username: str
         raise Conflict(conflicts)
     try:
         with transaction.atomic():
-            return User.objects.create_user(email=email, password=password, name=name, username=username)
+            user = User.objects.create_user(email=email, password=password, name=name, username=username)
     except IntegrityError as exc:  # lost a race with a simultaneous sign-up
         raise Conflict({"email": "An account with this email or username already exists."}) from exc
+    announce(SignedUp(user_id=user.pk))
+    return user
 
 
 def sign_in(*, email: str, password: str, ip: str) -> User | None:
@@ -159,6 +175,7 @@ def sign_in(*, email: str, password: str, ip: str) -> User | None:
     return None
 
 
+@transaction.atomic  # the refresh token is recorded (OutstandingToken)
 def issue_tokens(*, user: User, face: str) -> TokenPair:
     """An access token and the refresh token that renews it, accepted by `face` only."""
     refresh = RefreshToken.for_user(user)
@@ -220,11 +237,13 @@ def rotate_refresh_token(*, refresh: str, face: str) -> TokenPair:
     return issue_tokens(user=user, face=face)
 
 
+@transaction.atomic
 def revoke_refresh_token(*, refresh: str) -> None:
     """Signs a client out: its refresh token stops working. Raises InvalidToken if it is not valid."""
     _refresh_token(refresh).blacklist()
 
 
+@transaction.atomic
 def revoke_all_tokens(*, user: User) -> None:
     """Blacklists every refresh token the user still holds, in one insert."""
     live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
@@ -238,7 +257,7 @@ def suspend_users(*, users: Iterable[User], moderator: User | None = None) -> Su
 
     A moderator is never suspended by their own hand: it would lock them out mid-moderation.
     """
-    suspended = 0
+    suspended: list[int] = []
     kept_self = False
     for user in users:
         if moderator is not None and user.pk == moderator.pk:
@@ -247,17 +266,22 @@ def suspend_users(*, users: Iterable[User], moderator: User | None = None) -> Su
         if user.is_active:
             user.is_active = False
             user.save(update_fields=["is_active"])
-            suspended += 1
+            suspended.append(user.pk)
         revoke_all_tokens(user=user)
-    return Suspension(suspended=suspended, kept_self=kept_self)
+    if suspended:
+        announce(UsersSuspended(user_ids=tuple(suspended)))
+    return Suspension(suspended=len(suspended), kept_self=kept_self)
 
 
+@transaction.atomic
 def reinstate_users(*, users: Iterable[User]) -> int:
     """Lets suspended users sign in again (with new tokens: the old ones stay revoked)."""
     reinstated = [user for user in users if not user.is_active]
     for user in reinstated:
         user.is_active = True
         user.save(update_fields=["is_active"])
+    if reinstated:
+        announce(UsersReinstated(user_ids=tuple(user.pk for user in reinstated)))
     return len(reinstated)
 
 
@@ -272,6 +296,9 @@ def _new_credentials(user: User, *, password_changed: bool) -> None:
     User.objects.filter(pk=user.pk).update(**changes)
     user.refresh_from_db(fields=["password", "credentials_version"])
     revoke_all_tokens(user=user)
+    if password_changed:
+        announce(PasswordChanged(user_id=user.pk))
+    announce(CredentialsEnded(user_id=user.pk))
 
 
 @transaction.atomic
@@ -359,6 +386,8 @@ def update_profile(
             user.save(update_fields=fields)
     except IntegrityError as exc:  # lost a race for the username
         raise Conflict({"username": "This username is taken."}) from exc
+    if fields:
+        announce(ProfileChanged(user_id=user.pk))
     return user
 
 
@@ -380,12 +409,14 @@ def set_email(*, user: User, email: str) -> User:
         raise ValidationError({"email": email_errors})
     if email != user.email and User.objects.filter(email=email).exists():
         raise Conflict({"email": "An account with this email already exists."})
-    user.email = email
+    old_email, user.email = user.email, email
     try:
         with transaction.atomic():
             user.save(update_fields=["email"])
     except IntegrityError as exc:
         raise Conflict({"email": "An account with this email already exists."}) from exc
+    if email != old_email:
+        announce(EmailChanged(user_id=user.pk, old_email=old_email))
     return user
 
 
@@ -398,7 +429,9 @@ def delete_account(*, user: User, password: str, ip: str) -> None:
         raise ValidationError({"password": [WRONG_PASSWORD]})
     revoke_all_tokens(user=user)
     forget_uploads_of(owner=user)  # the files too, not only their records
+    deleted = AccountDeleted(user_id=user.pk)
     user.delete()
+    announce(deleted)
 
 
 # --- Follows -------------------------------------------------------------------------------
@@ -406,6 +439,7 @@ def delete_account(*, user: User, password: str, ip: str) -> None:
 CANNOT_FOLLOW_SELF = "You cannot follow yourself."
 
 
+@transaction.atomic
 def follow(*, follower: User, followed: User) -> None:
     """`follower` sees `followed`'s new stories in their feed (following twice changes nothing).
     A suspended member is not found, as everywhere readers look."""
@@ -413,12 +447,17 @@ def follow(*, follower: User, followed: User) -> None:
         raise NotFound("No such author.", thing="author")
     if follower.pk == followed.pk:
         raise ValidationError({"username": [CANNOT_FOLLOW_SELF]})
-    Follow.objects.get_or_create(follower=follower, followed=followed)
+    _, created = Follow.objects.get_or_create(follower=follower, followed=followed)
+    if created:
+        announce(Followed(follower_id=follower.pk, followed_id=followed.pk))
 
 
+@transaction.atomic
 def unfollow(*, follower: User, followed: User) -> None:
     """Anyone may stop following anyone, a suspended member too."""
-    Follow.objects.filter(follower=follower, followed=followed).delete()
+    deleted, _ = Follow.objects.filter(follower=follower, followed=followed).delete()
+    if deleted:
+        announce(Unfollowed(follower_id=follower.pk, followed_id=followed.pk))
 
 
 @transaction.atomic

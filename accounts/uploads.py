@@ -337,6 +337,7 @@ def too_many_uploads(refusal: RateLimited) -> str:
     return f"You have uploaded many images in a short time. Please wait {seconds} seconds and try again."
 
 
+@transaction.atomic
 def store_image(*, owner: User, file: IO[bytes]) -> Upload:
     """Checks, re-encodes and stores an image that `owner` uploads (for a story, a cover...)."""
     _count_upload(owner)
@@ -345,6 +346,7 @@ def store_image(*, owner: User, file: IO[bytes]) -> Upload:
     return upload
 
 
+@transaction.atomic
 def store_avatar(*, user: User, file: IO[bytes]) -> User:
     """Makes an uploaded image the user's avatar: the image re-encoded and a square thumbnail
     of it are stored (both counted against the quota), `user.image` becomes the thumbnail's

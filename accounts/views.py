@@ -282,8 +282,6 @@ def settings_delete(request: HttpRequest) -> HttpResponse:
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = RequestResetForm
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/password_reset_email.txt"
-    subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_sent")
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:

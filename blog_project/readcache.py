@@ -7,12 +7,13 @@ reads on `story_scope(<slug or id>)`. Each scope has a version (a random token) 
 and an entry's key holds the versions it was made under. A write replaces the versions of the
 scopes it changes (`changed`), so the next read misses and renders anew; nothing is deleted.
 
-Which writes change which scopes is decided here, in one place, from the models' signals:
-a story, its tags, responses and claps change that story's scopes and LISTS; any other model of
-Quill's (a profile, a follow, an upload) changes ALL; revisions and create requests show
-nothing to readers. Writes that bypass signals (QuerySet.update, bulk_update) call `changed`
-themselves. A scheduled story going up is no write at all: entries live at most until the next
-scheduled publication (and QUILL_CACHE_SECONDS).
+Which writes change which scopes each domain app declares, in one place (its `cache.py`),
+and hands to `declare()` from its AppConfig.ready(): for each of its models, the scopes a
+write of a row changes (nothing, for a model readers never see), which the models' signals
+apply, whatever made the write (a service, the admin, a cascade); for the domain events of
+writes that send no signals (QuerySet.update, bulk_update), the scopes they change; and what
+changes without any write (a scheduled story going up): entries live at most until then
+(and QUILL_CACHE_SECONDS). This module knows none of the apps.
 
 Versions are replaced once the write is committed (before the writer's answer goes out): a
 reader that read the old rows before the commit stored them under the old versions, which no
@@ -25,7 +26,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -40,6 +41,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers, set_resp
 from redis.exceptions import RedisError
 
 from blog_project.faces import view_at
+from kernel.events import Event, subscribe
 
 logger = logging.getLogger("quill.readcache")
 
@@ -120,22 +122,16 @@ def changed(*scopes: str) -> None:
     transaction.on_commit(_flush_pending)
 
 
-def story_changed(*, post_id: object, slug: str | None) -> None:
-    changed(LISTS, story_scope(post_id), *([story_scope(slug)] if slug else []))
-
-
 NEXT_PREFIX = "readers:next:"
 
 
 def _next_publication_in(next_key: str) -> float | None:
-    """Seconds until the next scheduled story goes up (None: none is scheduled), asked of the
-    database once per version of the lists, since only a write changes the answer."""
-    from posts.selectors import next_scheduled_publication  # the core's rule of what readers see
-
+    """Seconds until what readers see next changes without a write (None: nothing will), asked
+    of the apps' declarations once per version of the lists, since only a write changes it."""
     known = cache.get(next_key)
     if known is None:
-        upcoming: datetime | None = next_scheduled_publication()
-        known = upcoming.timestamp() if upcoming is not None else 0.0  # 0: none scheduled
+        moments = [moment for upcoming in _upcoming if (moment := upcoming()) is not None]
+        known = min(moments).timestamp() if moments else 0.0  # 0: none coming
         until = known - time.time() if known else float(settings.QUILL_CACHE_SECONDS)
         if until >= 1:
             cache.set(next_key, known, timeout=min(settings.QUILL_CACHE_SECONDS, int(until) + 1))
@@ -290,53 +286,71 @@ class ReadersCacheMiddleware:
         return response
 
 
-# --- What each write changes ------------------------------------------------------------------
+# --- What each write changes: the apps' declarations ------------------------------------------
+
+# A row written (saved or deleted) -> the scopes readers see it in. `fields` is what a save
+# wrote (its update_fields), None for a whole row or a delete.
+RowScopes = Callable[[Any, "frozenset[str] | None"], Iterable[str]]
+EventScopes = Callable[[Any], Iterable[str]]
 
 
-def _post_of(instance: Any) -> tuple[object, str | None]:
-    """(id, slug) of the story a response or clap belongs to."""
-    from posts.models import Post
-
-    if type(instance).post.is_cached(instance):  # the service's own copy: no query
-        return instance.post.pk, instance.post.slug
-    slug = Post.objects.filter(pk=instance.post_id).values_list("slug", flat=True).first()
-    return instance.post_id, slug
+def nothing(row: object, fields: frozenset[str] | None) -> tuple[str, ...]:
+    """The declaration of a model whose rows readers never see."""
+    return ()
 
 
-def _written(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    from posts.models import Clap, Comment, CreateRequest, Post, Revision
-
-    if sender in (Revision, CreateRequest):
-        return  # what readers see is unchanged (the story's own save says so)
-    if sender is Post:
-        story_changed(post_id=instance.pk, slug=getattr(instance, "slug", None))
-    elif sender in (Comment, Clap):
-        post_id, slug = _post_of(instance)
-        story_changed(post_id=post_id, slug=slug)
-    elif kwargs.get("update_fields") == frozenset({"last_login"}):
-        return  # signing in shows readers nothing
-    else:
-        changed(ALL)
+def everywhere(row: object, fields: frozenset[str] | None) -> tuple[str, ...]:
+    """The declaration of a model whose rows may show on any page (e.g. a member's name)."""
+    return (ALL,)
 
 
-def _links_changed(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> None:
-    from posts.models import Post
-
-    if action.startswith("post_"):
-        if isinstance(instance, Post):
-            story_changed(post_id=instance.pk, slug=instance.slug)
-        else:  # a member's groups, a tag's stories from the tag's side
-            changed(ALL)
+_rows: dict[type[Model], RowScopes] = {}
+_events: dict[type[Event], EventScopes] = {}
+_upcoming: list[Callable[[], datetime | None]] = []
 
 
-def watch(models: Iterable[type[Model]]) -> None:
-    """Connects the invalidation rules to these models' writes (the apps' ready())."""
-    for model in models:
-        post_save.connect(_written, sender=model, dispatch_uid=f"readcache-save-{model._meta.label}")
-        post_delete.connect(_written, sender=model, dispatch_uid=f"readcache-delete-{model._meta.label}")
+def declare(
+    *,
+    models: Mapping[type[Model], RowScopes],
+    events: Mapping[type[Event], EventScopes] | None = None,
+    upcoming: Callable[[], datetime | None] | None = None,
+) -> None:
+    """An app's declaration of what its writes change for readers (its AppConfig.ready()):
+    `models`, every model of the app with the scopes a row's write changes; `events`, the
+    scopes the domain events of writes that send no signals change; `upcoming`, when readers'
+    lists next change without a write."""
+    for model, scopes in models.items():
+        _rows[model] = scopes
+        label = model._meta.label
+        post_save.connect(_written, sender=model, dispatch_uid=f"readcache-save-{label}")
+        post_delete.connect(_written, sender=model, dispatch_uid=f"readcache-delete-{label}")
         for field in model._meta.local_many_to_many:
             through = field.remote_field.through
             assert through is not None  # set up by the time apps are ready
-            m2m_changed.connect(
-                _links_changed, sender=through, dispatch_uid=f"readcache-m2m-{through._meta.label}"
-            )
+            m2m_changed.connect(_linked, sender=through, dispatch_uid=f"readcache-m2m-{through._meta.label}")
+    for event_type, event_scopes in (events or {}).items():
+        _events[event_type] = event_scopes
+        subscribe(event_type, _announced)
+    if upcoming is not None and upcoming not in _upcoming:
+        _upcoming.append(upcoming)
+
+
+def declared(model: type[Model]) -> bool:
+    """Whether an app said what writes of `model` change for readers (nothing included)."""
+    return model in _rows
+
+
+def _written(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    fields = kwargs.get("update_fields")
+    changed(*_rows[sender](instance, None if fields is None else frozenset(fields)))
+
+
+def _linked(sender: type[Model], instance: Model, action: str, reverse: bool, **kwargs: Any) -> None:
+    if action.startswith("post_"):
+        # From the declaring model's side (a story's tags), that row changed; from the other
+        # (a tag's stories, a group's members), any number of them: every read.
+        changed(*((ALL,) if reverse else _rows[type(instance)](instance, None)))
+
+
+def _announced(event: Event) -> None:
+    changed(*_events[type(event)](event))

@@ -64,6 +64,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    # Background jobs: django-tasks' API, django-tasks-db's queue, then Quill's worker and admin.
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
+    "mail",
     "accounts",
     "posts",
 ]
@@ -220,6 +225,34 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # A password reset link works once (Django's tokens) and for this long.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600)
+
+# --- Jobs (README, Background jobs) ---------------------------------------------------------
+# Django's Tasks API (the django-tasks backport) on a queue in the default database, so a job
+# is enqueued in the transaction of the write that causes it; `manage.py worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How many times a job runs before it stays failed (`@job(attempts=...)` overrides it), and the
+# waits between its runs: QUILL_JOB_RETRY_SECONDS, doubling each time, at most ..._MAX_SECONDS.
+QUILL_JOB_ATTEMPTS = env_int("QUILL_JOB_ATTEMPTS", 5)
+QUILL_JOB_RETRY_SECONDS = env_int("QUILL_JOB_RETRY_SECONDS", 2)
+QUILL_JOB_RETRY_MAX_SECONDS = env_int("QUILL_JOB_RETRY_MAX_SECONDS", 3600)
+# How often an idle worker looks for a job, in seconds.
+QUILL_JOB_POLL_SECONDS = float(os.environ.get("QUILL_JOB_POLL_SECONDS", "").strip() or 0.5)
+# Each worker records every QUILL_JOB_HEARTBEAT_SECONDS that it lives; the jobs of a worker not
+# seen for QUILL_JOB_LEASE_SECONDS (killed, machine lost) go back to the queue.
+QUILL_JOB_HEARTBEAT_SECONDS = env_int("QUILL_JOB_HEARTBEAT_SECONDS", 5)
+QUILL_JOB_LEASE_SECONDS = env_int("QUILL_JOB_LEASE_SECONDS", 60)
+if QUILL_JOB_LEASE_SECONDS < 3 * QUILL_JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("QUILL_JOB_LEASE_SECONDS must be at least 3 × QUILL_JOB_HEARTBEAT_SECONDS.")
+# Finished jobs are deleted after this many days; failed ones are kept longer, for the admin.
+QUILL_JOB_KEEP_DAYS = env_int("QUILL_JOB_KEEP_DAYS", 14)
+QUILL_JOB_KEEP_FAILED_DAYS = env_int("QUILL_JOB_KEEP_FAILED_DAYS", 30)
+# Every periodic job, in one place: a job's dotted path and when to enqueue it (crontab, UTC).
+# `manage.py worker --scheduler` enqueues them; each must be safe to run twice.
+QUILL_PERIODIC_JOBS = {
+    "expired idempotency keys": {"job": "posts.jobs.delete_expired_create_requests", "cron": "17 * * * *"},
+    "expired sessions": {"job": "jobs.cleanup.clear_expired_sessions", "cron": "23 3 * * *"},
+    "old job results": {"job": "jobs.cleanup.prune_job_results", "cron": "41 3 * * *"},
+}
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -487,6 +487,10 @@ def judge_database_down(phase: Phase) -> None:
             phase.recovery is not None and phase.recovery <= 2.0,
         )
     )
+    if "job_worker_alive" in phase.measured:
+        alive = phase.measured["job_worker_alive"] == 1.0
+        outcome = "alive" if alive else "exited"
+        phase.targets.append(Target(f"the job worker waited it out ({outcome})", alive))
 
 
 def judge_postgres(phase: Phase) -> None:
@@ -702,6 +706,7 @@ class Chaos:
         return pid
 
     def pgbouncer_killed(self, phase: Phase) -> tuple[float, float]:
+        job_worker = localstack.read_pid(self.stack_file("worker.pid"))
         start = now()
         pid = self.kill("pgbouncer.pid")
         time.sleep(self.args.down)
@@ -711,6 +716,11 @@ class Chaos:
         localstack.wait_for_port(self.port("DATABASE_URL"), "PgBouncer", timeout=30)
         end = now()
         phase.notes.append(f"PgBouncer ({pid}) SIGKILLed, started again after {end - start:.1f}s")
+        # The job worker waits out the outage (jobs.worker) rather than exit; one that did not
+        # would have met the outage at its next poll (every 0.5 s) and be gone by now.
+        if job_worker is not None:
+            time.sleep(1)
+            phase.measured["job_worker_alive"] = float(localstack.alive(job_worker))
         return start, end
 
     def postgres_restarted(self, phase: Phase) -> tuple[float, float]:

@@ -1,14 +1,20 @@
 """Quill's production topology from local binaries, on loopback and free ports.
 
-    python deploy/localstack.py up [--dir var/stack] [--web] [--pool-size 5]
+    python deploy/localstack.py up [--dir var/stack] [--web [--workers 1]] [--pool-size 5]
     python deploy/localstack.py down [--dir var/stack]
-    python deploy/localstack.py run [--web] -- COMMAND...   # throwaway stack around one command
+    python deploy/localstack.py run [--web [--workers 1]] -- COMMAND...   # throwaway stack around one command
     python deploy/localstack.py restart-web [--dir var/stack]  # replace gunicorn, no request lost
 
 PostgreSQL (a fresh cluster) <- PgBouncer (transaction pooling) <- gunicorn <- nginx, plus
-Redis. `up` writes the connection settings to DIR/env (with --web: QUILL_URL, the proxy, and
-GUNICORN_URL, gunicorn itself); `run` passes them to COMMAND's environment and removes
-everything afterwards. No Docker needed: tests and benchmarks use this.
+Redis. With --web, also the job workers, each its own process through the same PgBouncer:
+`manage.py worker --scheduler` (the one process that also runs the periodic-job scheduler;
+pid in DIR/worker.pid, log in DIR/worker.log), and with --workers N, N-1 more
+`manage.py worker` (DIR/worker-2.pid, worker-2.log, ...); --workers 0 runs none. Without
+--web (a database for tests) there is no worker. `up` writes the connection settings to
+DIR/env (with --web: QUILL_URL, the proxy, and GUNICORN_URL, gunicorn itself); `run` passes
+them to COMMAND's environment and removes everything afterwards; `down` stops the workers by
+their pid files (SIGTERM: each finishes the job in hand; SIGKILL after WORKER_STOP_SECONDS).
+No Docker needed: tests and benchmarks use this.
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ STATIC_ROOT = REPO / "var" / "staticfiles"  # settings.STATIC_ROOT
 # Seconds gunicorn may take to stop: its graceful_timeout (GUNICORN_GRACEFUL_TIMEOUT, 20 s by
 # default) for the requests in flight, and some more.
 GUNICORN_STOP_SECONDS = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20")) + 10
+# Seconds a job worker may take to finish the job in hand after SIGTERM, before SIGKILL (the
+# job then goes back to the queue once its heartbeats stop: QUILL_JOB_LEASE_SECONDS).
+WORKER_STOP_SECONDS = 30
 
 
 def free_port() -> int:
@@ -236,6 +245,100 @@ def start_web(directory: Path, env: dict[str, str], port: int) -> None:
         raise
 
 
+def worker_pidfile(directory: Path, number: int) -> Path:
+    """DIR/worker.pid for the first worker (the scheduler), DIR/worker-N.pid for the Nth."""
+    return directory / ("worker.pid" if number == 1 else f"worker-{number}.pid")
+
+
+def worker_pidfiles(directory: Path) -> list[Path]:
+    """The workers' pid files in the order they were started."""
+    return sorted(directory.glob("worker*.pid"), key=lambda path: int(path.stem.partition("-")[2] or 1))
+
+
+def spawn_worker(directory: Path, env: dict[str, str], number: int) -> int:
+    """`manage.py worker` in its own process (the first one with --scheduler), with the web's
+    environment: the database through PgBouncer, Redis, the settings module, SECRET_KEY."""
+    pidfile = worker_pidfile(directory, number)
+    command = [sys.executable, "manage.py", "worker", *(["--scheduler"] if number == 1 else [])]
+    log = open(pidfile.with_suffix(".log"), "ab")  # noqa: SIM115 - handed to the child process
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        # Its own session: a Ctrl+C meant for `run`'s command does not reach it; `down` stops it.
+        start_new_session=True,
+    )
+    log.close()
+    pidfile.write_text(f"{process.pid}\n")
+    return process.pid
+
+
+def is_worker(pid: int) -> bool:
+    """Whether `pid` is a `manage.py worker` process (a pid file's number may have been reused)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"manage.py" in argv and b"worker" in argv
+
+
+def wait_for_workers_to_start(
+    directory: Path, env: dict[str, str], pids: list[int], timeout: float = 60
+) -> None:
+    """Waits until every worker has recorded its first heartbeat (jobs.models.Worker, written
+    before it claims its first job; its id holds the pid), or says which one exited."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    waiting = set(pids)
+    while waiting:
+        for number, pid in enumerate(pids, start=1):
+            if pid in waiting and not alive(pid):
+                log = worker_pidfile(directory, number).with_suffix(".log")
+                raise SystemExit(f"The job worker (pid {pid}) exited at start; see {log}")
+        with contextlib.suppress(psycopg.Error):
+            with psycopg.connect(env["DIRECT_DATABASE_URL"], connect_timeout=5) as conn:
+                ids = [row[0] for row in conn.execute("SELECT id FROM jobs_worker")]
+            waiting -= {pid for pid in waiting if any(f"-{pid}-" in worker_id for worker_id in ids)}
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(
+                f"Job workers {sorted(waiting)} did not start within {timeout:.0f}s; see {directory}"
+            )
+        time.sleep(0.2)
+
+
+def start_workers(directory: Path, env: dict[str, str], count: int) -> None:
+    pids = [spawn_worker(directory, env, number) for number in range(1, count + 1)]
+    wait_for_workers_to_start(directory, env, pids)
+
+
+def stop_workers(directory: Path, timeout: float = WORKER_STOP_SECONDS) -> None:
+    """SIGTERM to every worker the stack started (each finishes the job in hand), then SIGKILL
+    to any still running after `timeout` seconds."""
+    pids = []
+    for pidfile in worker_pidfiles(directory):
+        pid = read_pid(pidfile)
+        if pid is not None and is_worker(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGTERM)
+                pids.append(pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(map(alive, pids)):
+        time.sleep(0.1)
+    for pid in pids:
+        if alive(pid) and is_worker(pid):
+            print(f"Job worker {pid} did not stop within {timeout:.0f}s: SIGKILL", file=sys.stderr)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(map(alive, pids)):
+        time.sleep(0.1)
+
+
 def readable_by_nginx_workers(root: Path) -> bool:
     """Whether nginx's workers can read every file under `root`. Run by a normal user they are
     that user; run by root they are `nobody`, who reads only what every user may read (the
@@ -429,7 +532,9 @@ def restart_web(directory: Path) -> None:
         time.sleep(0.1)
 
 
-def up(directory: Path, *, web: bool, pool_size: int) -> dict[str, str]:
+def up(directory: Path, *, web: bool, pool_size: int, workers: int = 1) -> dict[str, str]:
+    """The stack in `directory`; with `web`, gunicorn and nginx, and `workers` job workers (the
+    first one also runs the scheduler)."""
     if (directory / "env").exists():
         raise SystemExit(f"A stack already runs from {directory}; stop it with `down` first.")
     directory.mkdir(parents=True, exist_ok=True)
@@ -457,6 +562,7 @@ def up(directory: Path, *, web: bool, pool_size: int) -> dict[str, str]:
         env["MEDIA_ROOT"] = str(media)
         start_web(directory, env, web_port)
         start_proxy(directory, proxy_port, web_port, media)
+        start_workers(directory, env, workers)
         # Clients go through the proxy; GUNICORN_URL is for tests and benchmarks that want
         # gunicorn itself.
         env["QUILL_URL"] = f"http://127.0.0.1:{proxy_port}"
@@ -493,6 +599,7 @@ def _kill_from_pidfile(pidfile: Path, *, group: bool = False, timeout: float = 1
 def down(directory: Path) -> None:
     _kill_from_pidfile(directory / "nginx.pid")  # the front first: no new requests
     _kill_from_pidfile(directory / "gunicorn.pid", group=True, timeout=GUNICORN_STOP_SECONDS)
+    stop_workers(directory)  # before PgBouncer and Redis: the job in hand still reaches them
     _kill_from_pidfile(directory / "redis.pid")
     _kill_from_pidfile(directory / "pgbouncer.pid")
     if (directory / "data" / "postmaster.pid").exists():
@@ -513,11 +620,20 @@ def main() -> int:
     parser.add_argument(
         "--web", action="store_true", help="also migrate, start gunicorn and nginx in front of it"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="with --web: job worker processes, the first also the scheduler (default 1; 0: none)",
+    )
     parser.add_argument("--pool-size", type=int, default=int(os.environ.get("PGBOUNCER_POOL_SIZE", "5")))
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
     command = argv[split + 1 :]
+    if args.workers is not None and (not args.web or args.workers < 0):
+        parser.error("--workers takes a number from 0 up, with --web")
+    workers = 1 if args.workers is None else args.workers
 
     if args.action == "down":
         down(args.dir)
@@ -530,13 +646,16 @@ def main() -> int:
         return 0
     if args.action == "up":
         try:
-            env = up(args.dir, web=args.web, pool_size=args.pool_size)
+            env = up(args.dir, web=args.web, pool_size=args.pool_size, workers=workers)
         except BaseException:
             down(args.dir)
             raise
         print(f"Stack is up (settings in {args.dir / 'env'}):")
         for key, value in env.items():
             print(f"  {key}={value}")
+        for pidfile in worker_pidfiles(args.dir):
+            role = "job worker and scheduler" if pidfile.name == "worker.pid" else "job worker"
+            print(f"  {role}: pid {pidfile.read_text().strip()}, log {pidfile.with_suffix('.log')}")
         print("Stop it with: make stack-down")
         return 0
 
@@ -544,7 +663,7 @@ def main() -> int:
         parser.error("run needs a command after --")
     directory = Path(tempfile.mkdtemp(prefix="quill-stack-"))
     try:
-        env = up(directory, web=args.web, pool_size=args.pool_size)
+        env = up(directory, web=args.web, pool_size=args.pool_size, workers=workers)
         return subprocess.run(command, env={**os.environ, **env}).returncode
     except KeyboardInterrupt:
         return 130

@@ -7,5 +7,6 @@ class PostsConfig(AppConfig):
 
     def ready(self) -> None:
         from blog_project import readcache
+        from posts import cache
 
-        readcache.watch(self.get_models())
+        readcache.declare(models=cache.MODELS, events=cache.EVENTS, upcoming=cache.UPCOMING)

@@ -17,9 +17,21 @@ from django.utils.text import slugify
 from accounts.models import User
 from accounts.ratelimit import count_attempt
 from accounts.uploads import clean_image_url
-from blog_project import readcache
 from blog_project.exceptions import Conflict, NotAllowed, NotFound, StaleWrite
 from blog_project.text import normalize_newlines
+from kernel.events import Event, announce
+from posts.events import (
+    Clapped,
+    CommentAdded,
+    CommentDeleted,
+    PostChanged,
+    PostDeleted,
+    PostPublished,
+    PostsRerendered,
+    PostsTakenDown,
+    PostUnpublished,
+    Unclapped,
+)
 from posts.markdown import excerpt_of, render_story
 from posts.models import (
     COMMENT_MAX_LENGTH,
@@ -208,7 +220,20 @@ def create_post(
     _apply_status(post, publish, published_at)
     _save_with_unique_slug(post)
     _set_tags(post, tag_names)
+    if (published := _published(post, before=None)) is not None:
+        announce(published)
     return post
+
+
+def _published(post: Post, *, before: Post | None) -> PostPublished | None:
+    """The announcement of a save that published or scheduled the story: from a draft (or
+    new), or a scheduled story given another time. `before`: the story as it was stored."""
+    if not post.is_published_or_scheduled or post.published_at is None:
+        return None
+    rescheduled = before is not None and before.is_scheduled and before.published_at != post.published_at
+    if before is None or not before.is_published_or_scheduled or rescheduled:
+        return PostPublished(post_id=post.pk, author_id=post.author_id, published_at=post.published_at)
+    return None
 
 
 # How long a create's Idempotency-Key is remembered (SPEC: 24 hours).
@@ -331,7 +356,17 @@ def update_post(
         _keep_revision(previous)
     if tag_names is not None:
         _set_tags(post, tag_names)
+    announce(_saved(post, before=stored))
     return post
+
+
+def _saved(post: Post, *, before: Post) -> Event:
+    """What an editor's save of a story announces, `before` being the story as it was stored."""
+    if (published := _published(post, before=before)) is not None:
+        return published
+    if before.is_published_or_scheduled and not post.is_published_or_scheduled:
+        return PostUnpublished(post_id=post.pk, slug=post.slug, author_id=post.author_id)
+    return PostChanged(post_id=post.pk, slug=post.slug)
 
 
 def _keep_revision(revision: Revision) -> None:
@@ -352,20 +387,27 @@ def restore_revision(*, revision: Revision, editor: User, expected_version: int 
     )
 
 
+@transaction.atomic
 def delete_post(*, post: Post, editor: User) -> None:
     ensure_author(post=post, user=editor)
+    deleted = PostDeleted(post_id=post.pk, slug=post.slug, author_id=post.author_id)
     post.delete()
+    announce(deleted)
 
 
+@transaction.atomic
 def unpublish_posts(*, posts: QuerySet[Post]) -> int:
     """Moderation: turns published (or scheduled) stories back into drafts, as a new version
     of each, so an editor open on one cannot save over the change. Returns how many changed."""
-    count = posts.filter(status=Post.Status.PUBLISHED).update(
+    # Locked, so that the stories announced are the ones changed.
+    up = Post.objects.filter(pk__in=posts.values("pk"), status=Post.Status.PUBLISHED).select_for_update()
+    post_ids = tuple(up.values_list("pk", flat=True))
+    Post.objects.filter(pk__in=post_ids).update(
         **UNPUBLISHED, version=F("version") + 1, updated_at=timezone.now()
     )
-    if count:
-        readcache.changed(readcache.ALL)  # an update() sends no signals
-    return count
+    if post_ids:
+        announce(PostsTakenDown(post_ids=post_ids))
+    return len(post_ids)
 
 
 # --- Claps and comments ---------------------------------------------------------------------
@@ -380,14 +422,20 @@ def _ensure_published(post: Post) -> None:  # also not before its scheduled time
         raise NotFound(NOT_PUBLISHED, thing="story")
 
 
+@transaction.atomic
 def clap(*, post: Post, member: User) -> None:
     """The member claps for the story (once; clapping again changes nothing)."""
     _ensure_published(post)
-    Clap.objects.get_or_create(post=post, member=member)
+    _, created = Clap.objects.get_or_create(post=post, member=member)
+    if created:
+        announce(Clapped(post_id=post.pk, member_id=member.pk))
 
 
+@transaction.atomic
 def unclap(*, post: Post, member: User) -> None:
-    Clap.objects.filter(post=post, member=member).delete()
+    deleted, _ = Clap.objects.filter(post=post, member=member).delete()
+    if deleted:
+        announce(Unclapped(post_id=post.pk, member_id=member.pk))
 
 
 @transaction.atomic
@@ -409,7 +457,9 @@ def add_comment(*, post: Post, author: User, body: str) -> Comment:
             }
         )
     count_attempt(scope="comment", ident=str(author.pk), rate=settings.QUILL_COMMENT_RATE)
-    return Comment.objects.create(post=post, author=author, body=body)
+    comment = Comment.objects.create(post=post, author=author, body=body)
+    announce(CommentAdded(comment_id=comment.pk, post_id=post.pk, author_id=author.pk))
+    return comment
 
 
 def can_delete_comment(*, comment: Comment, user: User | AnonymousUser) -> bool:
@@ -419,12 +469,15 @@ def can_delete_comment(*, comment: Comment, user: User | AnonymousUser) -> bool:
     return user.pk in (comment.author_id, comment.post.author_id) or bool(user.is_staff)
 
 
+@transaction.atomic
 def delete_comment(*, comment: Comment, user: User) -> None:
     if not can_delete_comment(comment=comment, user=user):
         raise NotAllowed(
             "Only the response's author, the story's author or a moderator can delete it.", thing="comment"
         )
+    deleted = CommentDeleted(comment_id=comment.pk, post_id=comment.post_id, author_id=comment.author_id)
     comment.delete()
+    announce(deleted)
 
 
 @transaction.atomic
@@ -441,5 +494,5 @@ def rerender(*, post_ids: list[UUID]) -> int:
             changed.append(post)
     Post.objects.bulk_update(changed, fields)
     if changed:
-        readcache.changed(readcache.ALL)  # bulk_update sends no signals
+        announce(PostsRerendered(post_ids=tuple(post.pk for post in changed)))
     return len(changed)

@@ -55,20 +55,51 @@ def test_docker_compose_accepts_the_file(tmp_path):
 def test_compose_file_runs_the_whole_stack_through_pgbouncer():
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "pgbouncer", "redis", "migrate", "web", "proxy"}
+    assert set(services) == {"db", "pgbouncer", "redis", "migrate", "web", "worker", "worker-extra", "proxy"}
 
     assert "healthcheck" in services["db"]
     assert any(volume.endswith(":/var/lib/postgresql/data") for volume in services["db"]["volumes"])
     assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
     assert services["pgbouncer"]["environment"]["DB_HOST"] == "db"
 
-    for name in ("web", "migrate"):
+    for name in ("web", "migrate", "worker", "worker-extra"):
         assert "@pgbouncer:5432/" in services[name]["environment"]["DATABASE_URL"]
         assert services[name]["build"] == "."
         assert services[name]["env_file"] == ".env"
     assert services["web"]["environment"]["REDIS_URL"].startswith("redis://redis:")
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["migrate"]["restart"] == "no"
+
+
+def test_workers_run_web_s_image_and_settings_and_one_of_them_the_scheduler():
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    web = services["web"]
+    web_only = {"NUM_PROXIES", "FORWARDED_ALLOW_IPS"}  # for gunicorn behind the proxy
+    schedulers = []
+    for name in ("worker", "worker-extra"):
+        worker = services[name]
+        command = worker["command"]
+        assert command[:3] == ["python", "manage.py", "worker"], name
+        if "--scheduler" in command:
+            schedulers.append(name)
+        # The web's image, settings (the database through PgBouncer, Redis, media) and media volume.
+        assert (worker["build"], worker["env_file"]) == (web["build"], web["env_file"])
+        assert "image" not in worker and "image" not in web
+        assert worker["environment"] == {k: v for k, v in web["environment"].items() if k not in web_only}
+        assert worker["volumes"] == web["volumes"]
+        assert worker["depends_on"] == web["depends_on"]
+        assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        # No port; time to finish the job in hand on `docker compose stop` (SIGTERM); restarted.
+        assert "ports" not in worker and "expose" not in worker
+        assert int(worker["stop_grace_period"].removesuffix("s")) >= 30
+        assert worker["restart"] == "unless-stopped"
+        # The worker offers no health check (no port, nothing to ask): none is made up.
+        assert "healthcheck" not in worker
+    # Exactly one scheduler, in the service that always runs; the one to scale is optional.
+    assert schedulers == ["worker"]
+    assert "profiles" not in services["worker"]
+    assert services["worker-extra"]["profiles"] == ["more-workers"]
+    assert "--scale worker-extra=" in (REPO / "docker-compose.yml").read_text()
 
 
 def test_only_the_proxy_is_published_and_it_fronts_web():

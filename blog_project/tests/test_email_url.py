@@ -2,13 +2,8 @@
 (blog_project.email_url), and mail really goes out through it."""
 
 import secrets
-from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.exceptions import ImproperlyConfigured
 
 from blog_project.email_url import SMTPServer, smtp_server_from_url
@@ -77,47 +72,9 @@ def test_a_url_that_is_not_understood_stops_the_start_with_a_message_that_keeps_
     assert "hunter2" not in str(refusal.value)
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps what arrives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def mail_catcher(unused_tcp_port) -> Iterator[tuple[Inbox, int]]:
-    """A real SMTP server on loopback, plain, as a local mail catcher is."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=unused_tcp_port)
-    controller.start()
-    yield inbox, unused_tcp_port
-    controller.stop()
-
-
-@pytest.mark.django_db
-def test_a_reset_link_reaches_a_plain_smtp_server_on_another_port_than_25(
-    client, user, settings, mail_catcher
-):
-    inbox, port = mail_catcher
-    server = smtp_server_from_url(f"smtp://127.0.0.1:{port}")
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
-    settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = server.starttls, server.implicit_tls
-    settings.EMAIL_TIMEOUT = server.timeout
-    response = client.post("/password-reset/", {"email": user.email})
-    assert response.status_code == 302
-    [message] = inbox.messages
-    assert message["To"] == user.email
-    assert "/password-reset/" in message.get_content()
-
-
 @pytest.mark.system
-def test_the_settings_send_through_the_server_that_email_url_names(mail_catcher):
-    inbox, port = mail_catcher
+def test_the_settings_send_through_the_server_that_email_url_names(mail_server):
+    port = mail_server.port
     result = run_django(
         ["sendtestemail", "ada@example.com"],
         DEBUG="false",
@@ -125,4 +82,4 @@ def test_the_settings_send_through_the_server_that_email_url_names(mail_catcher)
         EMAIL_URL=f"smtp://127.0.0.1:{port}",
     )
     assert result.returncode == 0, result.stderr
-    assert [message["To"] for message in inbox.messages] == ["ada@example.com"]
+    assert [message["To"] for message in mail_server.messages] == ["ada@example.com"]

@@ -32,6 +32,8 @@ NO_KUBECTL = (
 EXTERNAL_SECRETS = {"quill-app", "quill-db-auth", "quill-db-owner", "quill-tls"}
 WEB_LABELS = {"app.kubernetes.io/name": "quill", "app.kubernetes.io/component": "web"}
 MIGRATE_LABELS = {"app.kubernetes.io/name": "quill", "app.kubernetes.io/component": "migrate"}
+# The job workers (any number) and the one scheduler: `manage.py worker [--scheduler]`.
+WORKERS = {"quill-worker": "worker", "quill-scheduler": "scheduler"}
 
 Manifest = dict[str, Any]
 
@@ -187,7 +189,28 @@ def test_connection_budget_keeps_every_pool_within_max_connections(rendered, ove
     assert web.source == "HPA maxReplicas"
     assert web.surge >= 1  # a rollout's extra pod is counted
     names = {(w.kind, w.name) for w in budget.workloads}
-    assert names == {("Deployment", "quill-web"), ("Job", "quill-migrate")}
+    assert names == {
+        ("Deployment", "quill-web"),
+        ("Deployment", "quill-worker"),
+        ("Deployment", "quill-scheduler"),
+        ("Job", "quill-migrate"),
+    }
+    # The workers are counted with their rollout's extra pod; the scheduler is one pod, ever.
+    docs = rendered[overlay]
+    worker = next(w for w in budget.workloads if w.name == "quill-worker")
+    replicas = one(docs, "Deployment", "quill-worker")["spec"]["replicas"]
+    assert (worker.source, worker.replicas, worker.surge) == ("replicas", replicas, 1)
+    assert worker.connections == (replicas + 1) * worker.pool.cap
+    scheduler = next(w for w in budget.workloads if w.name == "quill-scheduler")
+    assert (scheduler.pods, scheduler.strategy) == (1, {"type": "Recreate"})
+    for pool in (worker.pool, scheduler.pool):
+        assert pool.cap == pool.max_db_connections == pool.default_pool_size + pool.reserve_pool_size
+    # Every thread of a worker can hold a server connection without waiting on the pool: the
+    # jobs and the heartbeat (jobs/worker.py), and in the scheduler its thread too.
+    assert worker.pool.default_pool_size >= 2 and scheduler.pool.default_pool_size >= 3
+    assert budget.total == sum(w.pods * w.pool.cap for w in budget.workloads) + (
+        budget.admin_reserve + budget.superuser_reserved
+    )
     # Each pod's cap is explicit, and every gunicorn worker thread can hold a server connection
     # without waiting on the pool.
     assert web.pool.max_db_connections == web.pool.default_pool_size + web.pool.reserve_pool_size
@@ -196,6 +219,29 @@ def test_connection_budget_keeps_every_pool_within_max_connections(rendered, ove
     assert threads <= web.pool.default_pool_size
     migrate = next(w for w in budget.workloads if w.kind == "Job")
     assert (migrate.pods, migrate.pool.cap) == (1, 1)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_pod_that_runs_quill_reaches_postgres_through_a_counted_sidecar(rendered, overlay):
+    """A Deployment, StatefulSet or Job that runs the Quill image talks to Postgres, so it must
+    do so through a PgBouncer sidecar of its own, and the budget must count it: a worker
+    without its sidecar, or left out of the arithmetic, fails here."""
+    docs = rendered[overlay]
+    quill_image = named(
+        one(docs, "Deployment", "quill-web")["spec"]["template"]["spec"]["containers"], "web"
+    )["image"]
+    running_quill = {
+        (doc["kind"], doc["metadata"]["name"])
+        for doc in docs
+        if doc["kind"] in ("Deployment", "StatefulSet", "Job")
+        and any(c["image"] == quill_image for c in doc["spec"]["template"]["spec"]["containers"])
+    }
+    assert {("Deployment", "quill-worker"), ("Deployment", "quill-scheduler")} <= running_quill
+    budget = budget_module.budget(docs, overlay)
+    counted = {(w.kind, w.name): w for w in budget.workloads}
+    assert running_quill <= set(counted), f"not in the connection budget: {running_quill - set(counted)}"
+    for key in running_quill:
+        assert counted[key].pods >= 1 and counted[key].pool.cap >= 1, key
 
 
 def raise_pool(docs: list[Manifest], size: int) -> None:
@@ -227,6 +273,19 @@ def test_the_budget_fails_when_replicas_surge_or_pools_grow_past_it(rendered):
         deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"] = "100%"
         one(wider_rollout, "HorizontalPodAutoscaler", "quill-web")["spec"]["maxReplicas"] = allowed
         assert not budget_module.budget(wider_rollout).ok, overlay
+
+        # The web pods at their limit leave no room for one more worker pod, nor for a
+        # scheduler rolled out with a surge pod instead of Recreate.
+        more_workers = copy.deepcopy(at_limit)
+        worker = one(more_workers, "Deployment", "quill-worker")
+        cap = next(w for w in budget.workloads if w.name == "quill-worker").pool.cap
+        headroom = budget_module.budget(at_limit).headroom
+        worker["spec"]["replicas"] += headroom // cap + 1
+        assert not budget_module.budget(more_workers).ok, overlay
+        overlapping = copy.deepcopy(at_limit)
+        one(overlapping, "Deployment", "quill-scheduler")["spec"]["strategy"] = {"type": "RollingUpdate"}
+        scheduler_cap = next(w for w in budget.workloads if w.name == "quill-scheduler").pool.cap
+        assert budget_module.budget(overlapping).total == budget_module.budget(at_limit).total + scheduler_cap
 
 
 def test_the_budget_counts_pgbouncer_defaults_and_refuses_what_it_cannot_bound(rendered):
@@ -451,6 +510,124 @@ def test_autoscaler_disruption_budget_service_and_ingress_front_the_web_pods(ren
     assert annotations["proxy-next-upstream-tries"] == directive("proxy_next_upstream_tries")
     if config(docs, "quill-config")["QUILL_HTTPS"] == "true":
         assert ingress["spec"]["tls"][0]["hosts"] == [host]
+
+
+# --- The job workers and the scheduler --------------------------------------------------------
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_workers_and_one_scheduler_run_the_web_image_with_the_web_pods_sidecar(rendered, overlay):
+    docs = rendered[overlay]
+    web_spec = one(docs, "Deployment", "quill-web")["spec"]["template"]["spec"]
+    web_sidecar = named(web_spec["initContainers"], "pgbouncer")
+    quill_image = named(web_spec["containers"], "web")["image"]
+    for name, component in WORKERS.items():
+        deployment = one(docs, "Deployment", name)
+        labels = pod_labels(docs, "Deployment", name)
+        assert labels == {
+            **WEB_LABELS,
+            "app.kubernetes.io/component": component,
+            "app.kubernetes.io/part-of": "quill",
+        }
+        assert selects(deployment["spec"]["selector"], labels)
+        assert not selects(deployment["spec"]["selector"], pod_labels(docs, "Deployment", "quill-web"))
+        spec = deployment["spec"]["template"]["spec"]
+        [container] = spec["containers"]
+        assert container["image"] == quill_image
+        expected = ["python", "manage.py", "worker", *(["--scheduler"] if component == "scheduler" else [])]
+        assert container["command"] == expected
+        assert container["envFrom"] == named(web_spec["containers"], "web")["envFrom"]
+        # It takes no requests: no port, no HTTP probe, no Service in front of it.
+        assert "ports" not in container
+        assert not any(
+            "httpGet" in container.get(probe, {})
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe")
+        )
+        for service in (d for d in docs if d["kind"] == "Service" and d["spec"].get("selector")):
+            selector = {"matchLabels": service["spec"]["selector"]}
+            assert not selects(selector, labels), service["metadata"]["name"]
+        # The web pods' security: non-root, read-only, no capabilities, a writable /tmp only.
+        assert spec["securityContext"] == web_spec["securityContext"]
+        assert spec["automountServiceAccountToken"] is False
+        for item in [*spec["initContainers"], *spec["containers"]]:
+            security = item["securityContext"]
+            assert security["readOnlyRootFilesystem"] is True, item["name"]
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["capabilities"]["drop"] == ["ALL"]
+            assert {"cpu", "memory"} <= set(item["resources"]["requests"]), item["name"]
+            assert "memory" in item["resources"]["limits"], item["name"]
+        volumes = {volume["name"]: volume for volume in spec["volumes"]}
+        tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == "/tmp")
+        assert "emptyDir" in volumes[tmp["name"]]
+        # The web pods' sidecar (a native one: started first, stopped after the worker), with the
+        # same pgbouncer.ini; only the pool differs. Then the wait for this release's migrations.
+        assert [c["name"] for c in spec["initContainers"]] == ["pgbouncer", "wait-for-migrations"]
+        sidecar = spec["initContainers"][0]
+        assert sidecar == web_sidecar
+        assert named(spec["initContainers"], "wait-for-migrations") == named(
+            web_spec["initContainers"], "wait-for-migrations"
+        )
+        ini, web_ini = ini_of(docs, "Deployment", name), ini_of(docs, "Deployment", "quill-web")
+        pool_keys = {"default_pool_size", "reserve_pool_size", "reserve_pool_timeout", "max_db_connections"}
+        assert ini["databases"] == web_ini["databases"]
+        assert {k: v for k, v in ini["pgbouncer"].items() if k not in pool_keys} == {
+            k: v for k, v in web_ini["pgbouncer"].items() if k not in pool_keys
+        }
+        assert volumes["pgbouncer-auth"] == named(web_spec["volumes"], "pgbouncer-auth")
+        # SIGTERM: the worker finishes the job in hand; the kubelet waits for it.
+        assert spec["terminationGracePeriodSeconds"] >= 60
+    worker = one(docs, "Deployment", "quill-worker")["spec"]
+    assert worker["replicas"] >= 1
+    assert worker["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+    # One scheduler in the whole installation, and a rollout never runs two.
+    scheduler = one(docs, "Deployment", "quill-scheduler")["spec"]
+    assert (scheduler["replicas"], scheduler["strategy"]) == (1, {"type": "Recreate"})
+    running_scheduler = [
+        d["metadata"]["name"]
+        for d in docs
+        if d["kind"] in ("Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet")
+        and any("--scheduler" in c.get("command", []) for c in d["spec"]["template"]["spec"]["containers"])
+    ]
+    assert running_scheduler == ["quill-scheduler"]
+    assert not any(
+        d["kind"] == "HorizontalPodAutoscaler" and d["spec"]["scaleTargetRef"]["name"] in WORKERS
+        for d in docs
+    )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_workers_take_no_connection_and_reach_postgres_redis_the_media_store_and_smtp(rendered, overlay):
+    docs = rendered[overlay]
+    in_cluster = any(d["kind"] == "Cluster" for d in docs)
+    for name in WORKERS:
+        labels = pod_labels(docs, "Deployment", name)
+        rules = egress_rules(docs, labels)
+        for rule in rules:
+            assert rule.get("to") and rule.get("ports"), rule
+        expected = {53, 5432, 6379, 443, 587, 465} | ({9000} if overlay == "dev" else set())
+        assert expected <= ports(rules) <= expected | {6380}, name
+        for rule in rules:
+            if {port["port"] for port in rule["ports"]} == {587, 465}:
+                [peer] = rule["to"]
+                assert {"10.0.0.0/8", "169.254.0.0/16"} <= set(peer["ipBlock"]["except"])
+        # Nothing reaches a worker.
+        assert not [
+            d["metadata"]["name"] for d in docs
+            if d["kind"] == "NetworkPolicy" and "Ingress" in d["spec"]["policyTypes"]
+            and selects(d["spec"]["podSelector"], labels) and d["spec"].get("ingress")
+        ]  # fmt: skip
+        # Postgres and Redis run in the cluster: their own policies let the workers in too.
+        if in_cluster:
+            for policy, port in (("quill-db-ingress", 5432), ("quill-redis-from-web", 6379)):
+                ingress = one(docs, "NetworkPolicy", policy)["spec"]["ingress"]
+                assert any(
+                    any(
+                        selects(peer.get("podSelector", {"matchLabels": {"-": "-"}}), labels)
+                        for peer in rule["from"]
+                    )
+                    and {p["port"] for p in rule.get("ports", [])} == {port}
+                    for rule in ingress
+                ), (policy, name)
 
 
 # --- Network policies -------------------------------------------------------------------------

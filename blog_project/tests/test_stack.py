@@ -106,6 +106,138 @@ def test_stack_serves_quill_through_nginx_gunicorn_and_pgbouncer_and_stops_clean
     assert not [port for port in report["ports"] if listening(port)]
 
 
+ENQUEUE = """
+import time
+from jobs.cleanup import clear_expired_sessions
+
+result = clear_expired_sessions.enqueue()
+deadline = time.monotonic() + 30
+while result.status.name not in ("SUCCESSFUL", "FAILED") and time.monotonic() < deadline:
+    time.sleep(0.2)
+    result.refresh()
+print(result.status.name, *result.worker_ids)
+"""
+
+
+def stack_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env["DJANGO_SETTINGS_MODULE"] = "blog_project.settings"  # as gunicorn and the workers run
+    return env
+
+
+def worker_processes() -> dict[int, dict[str, str]]:
+    """Every `manage.py worker` process on this machine: its pid and environment."""
+    found = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+            if b"manage.py" not in argv or b"worker" not in argv:
+                continue
+            environ = (cmdline.parent / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        pairs = (item.decode(errors="replace").partition("=") for item in environ if b"=" in item)
+        found[int(cmdline.parent.name)] = {key: value for key, _, value in pairs}
+    return found
+
+
+def stack_dir() -> Path:
+    """A folder for a stack that Postgres (run as `postgres` under root) may enter, unlike
+    pytest's tmp_path; `down` deletes it."""
+    parent = Path(tempfile.mkdtemp(prefix="quill-stack-test-", dir="/tmp"))
+    os.chmod(parent, 0o755)
+    return parent / "stack"
+
+
+def test_stack_runs_job_workers_as_their_own_processes_and_stops_them():
+    """`up --web --workers 2`: two `manage.py worker` processes with the web's settings, the
+    first one also the scheduler; a job enqueued in the stack's database runs on one of them;
+    `down` leaves none."""
+    localstack = load_localstack()
+    directory = stack_dir()
+    command = [sys.executable, "deploy/localstack.py"]
+    env = stack_env()
+    pids: dict[str, int] = {}
+    try:
+        result = subprocess.run(
+            [*command, "up", "--web", "--workers", "2", "--dir", str(directory)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        settings_ = localstack.read_env(directory)
+        pids = {name: int((directory / name).read_text()) for name in ("worker.pid", "worker-2.pid")}
+        running = worker_processes()
+        assert set(pids.values()) <= set(running)
+        for name, pid in pids.items():
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[1:-1]
+            scheduler = [b"--scheduler"] if name == "worker.pid" else []
+            assert argv == [b"manage.py", b"worker", *scheduler], name
+            # The web's environment: the database through PgBouncer (not Postgres itself), Redis.
+            for key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "MEDIA_ROOT", "DJANGO_SETTINGS_MODULE"):
+                assert running[pid][key] == {**env, **settings_}[key], key
+            log = (directory / name).with_suffix(".log").read_text()
+            assert re.search(rf"Starting worker worker_id=\S+-{pid}-", log), log
+            assert ("Scheduler started" in log) == (name == "worker.pid"), log
+        # Nothing but the pid files: the workers listen on no port, and no other worker was started.
+        assert sorted(path.name for path in directory.glob("worker*.pid")) == ["worker-2.pid", "worker.pid"]
+
+        # A job enqueued in the stack's database (through PgBouncer) runs on one of its workers.
+        enqueued = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", ENQUEUE],
+            cwd=REPO,
+            env={**env, **settings_},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert enqueued.returncode == 0, enqueued.stdout + enqueued.stderr
+        status, *worker_ids = enqueued.stdout.strip().splitlines()[-1].split()
+        assert status == "SUCCESSFUL", enqueued.stdout
+        assert any(f"-{pid}-" in worker_ids[-1] for pid in pids.values()), (worker_ids, pids)
+        logs = "".join(directory.joinpath(name).with_suffix(".log").read_text() for name in pids)
+        assert "Job clear_expired_sessions succeeded" in logs
+    finally:
+        localstack.down(directory)  # what `localstack.py down` does, before it deletes the folder
+    try:
+        # Each worker got SIGTERM while the database was still there, and exited: none is left.
+        assert not set(pids.values()) & set(worker_processes())
+        for name in pids:
+            log = (directory / name).with_suffix(".log").read_text()
+            assert "shutting down gracefully" in log, log[-2000:]
+            assert "Traceback" not in log, log[-2000:]
+    finally:
+        shutil.rmtree(directory.parent, ignore_errors=True)
+
+
+def test_a_stack_without_web_runs_no_worker():
+    """Tests that only need the database (`make test`'s stack) get no worker."""
+    command = [sys.executable, "deploy/localstack.py"]
+    refused = subprocess.run([*command, "up", "--workers", "1"], cwd=REPO, capture_output=True, text=True)
+    assert refused.returncode == 2 and "--workers" in refused.stderr
+    directory = stack_dir()
+    env = stack_env()
+    try:
+        result = subprocess.run(
+            [*command, "up", "--dir", str(directory)], cwd=REPO, env=env, capture_output=True, timeout=300
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        database_url = load_localstack().read_env(directory)["DATABASE_URL"]
+        assert not list(directory.glob("worker*"))
+        assert not [
+            pid for pid, environ in worker_processes().items() if environ.get("DATABASE_URL") == database_url
+        ]
+    finally:
+        subprocess.run(
+            [*command, "down", "--dir", str(directory)], cwd=REPO, env=env, capture_output=True, timeout=180
+        )
+        shutil.rmtree(directory.parent, ignore_errors=True)
+
+
 def load_localstack() -> ModuleType:
     spec = importlib.util.spec_from_file_location("localstack", REPO / "deploy" / "localstack.py")
     assert spec and spec.loader

@@ -6,7 +6,9 @@ Every Quill pod that talks to Postgres does so through its own PgBouncer sidecar
 opens at most its pool's cap of server connections. So Postgres must have a slot for
 
       pods at most x the cap of each pod's sidecar      (web: HPA maxReplicas + the rollout's
-                                                         maxSurge; the migrate Job: parallelism)
+                                                         maxSurge; the job workers: replicas +
+                                                         maxSurge; the scheduler: 1, Recreate;
+                                                         the migrate Job: parallelism)
     + admin_reserve                                     (people, backups, monitoring)
     + superuser_reserved_connections                    (Postgres's own, for superusers)
     <= max_connections
@@ -337,7 +339,7 @@ def table(budgets: list[Budget]) -> str:
                 b.overlay,
                 f"{web.pods} (HPA max {web.replicas} + surge {web.surge})",
                 f"{web.pool.cap} (pool {web.pool.default_pool_size} + reserve {web.pool.reserve_pool_size})",
-                " + ".join(f"{w.connections} {w.name}" for w in others) or "0",
+                " + ".join(f"{w.connections} {w.name} ({w.pods}x{w.pool.cap})" for w in others) or "0",
                 f"{b.admin_reserve} admin + {b.superuser_reserved} superuser",
                 str(b.total),
                 str(b.max_connections),

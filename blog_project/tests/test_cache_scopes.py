@@ -1,0 +1,46 @@
+"""Every model of Quill's own apps says which of the readers' cache scopes its writes change
+(blog_project.readcache.declare, from each app's cache.py), "none" included: a model added
+without a declaration would let readers see a stale page after its writes."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+
+from blog_project import readcache
+
+
+def quills_apps() -> list[str]:
+    """The apps whose code is in this repository (not Django's, not installed packages')."""
+    return [
+        config.label for config in apps.get_app_configs() if Path(config.path).parent == settings.BASE_DIR
+    ]
+
+
+def test_quills_apps_are_found():
+    assert {"accounts", "posts"} <= set(quills_apps())
+
+
+@pytest.mark.parametrize(
+    "model", [model for label in quills_apps() for model in apps.get_app_config(label).get_models()],
+    ids=lambda model: model._meta.label,
+)  # fmt: skip
+def test_every_model_declares_what_its_writes_change_for_readers(model):
+    assert readcache.declared(model), (
+        f"{model._meta.label} has no readers' cache declaration: add it to its app's cache.py "
+        "(readcache.nothing if readers never see its rows)"
+    )
+
+
+def test_the_cache_knows_no_domain_app():
+    """readcache is the mechanism: what each app's writes change is the app's to say."""
+    source = ast.parse(Path(readcache.__file__).read_text())
+    imported = {
+        (node.module or "").split(".")[0] if isinstance(node, ast.ImportFrom) else alias.name.split(".")[0]
+        for node in ast.walk(source)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not imported & set(quills_apps())
