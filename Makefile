@@ -70,6 +70,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 	@# The type checker's Django plugin imports the settings: DEBUG=true lets them load without a SECRET_KEY.
 	DEBUG=true $(VENV)/bin/mypy .
+	$(VENV)/bin/djlint templates --lint
 
 # schemathesis over every operation of /api/schema/ (API v1 and the RealWorld API), anonymous and
 # signed in, against a throwaway stack through nginx; exits non-zero on any 5xx or schema
