@@ -79,10 +79,11 @@ fuzz: system-packages $(VENV)/.dev
 	$(PY) deploy/fuzz.py $(FUZZ_ARGS)
 
 # Faults injected in turn under bounded load on a throwaway stack (PgBouncer and Redis killed,
-# Postgres restarted, gunicorn replaced and SIGTERMed, workers SIGKILLed, 64 slow clients);
-# prints a table per fault, exits non-zero when a target is missed. A few minutes.
+# Postgres restarted, gunicorn replaced and SIGTERMed, workers SIGKILLed, 64 slow clients, a job
+# worker SIGKILLed mid-job, SMTP down for 10 s); prints a table per fault, exits non-zero when a
+# target is missed. A few minutes. The dev requirements: its mail server on loopback is aiosmtpd.
 # CHAOS_ARGS="--faults postgres,redis --threads 4" passes options (deploy/chaos.py --help).
-chaos: system-packages $(VENV)/.runtime
+chaos: system-packages $(VENV)/.dev
 	$(PY) deploy/chaos.py $(CHAOS_ARGS)
 
 # Quill under fixed-duration load (wrk) in its production topology from local binaries, the
@@ -94,7 +95,7 @@ chaos: system-packages $(VENV)/.runtime
 bench: $(VENV)/.runtime
 	@bash deploy/system-packages.sh postgresql pgbouncer redis-server nginx wrk
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt || \
-		echo "Could not install bench/requirements.txt (matplotlib): the run goes on without its chart."
+		echo "Could not install bench/requirements.txt (matplotlib, aiosmtpd): the run goes on without its chart, and mails jobs to the console."
 	$(if $(PROFILE),$(PY) -m pip install --quiet --disable-pip-version-check py-spy)
 	$(PY) -m bench.run $(if $(filter 1 true yes,$(QUICK)),--quick) $(if $(filter 1 true yes,$(LARGE)),--large) \
 		$(if $(PROFILE),--profile $(PROFILE)) $(BENCH_ARGS)

@@ -20,11 +20,16 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PACED_RATE_DEFAULT = 40  # bench/run.py's PACED_RATE, for runs that did not record it
 # Written beside each run's own file (bench/run.py) and by --write: the newest run at a glance.
 LATEST_JSON, LATEST_MD, LATEST_PNG = "latest.json", "latest.md", "latest.png"
 # Cold-start targets: every worker ready plus the first GET /, and that first GET against a warm one.
 COLD_START_TARGET_S = 2.0
 FIRST_TO_WARM_TARGET = 3.0
+# Job targets (issue 18): no-op jobs/s with two workers, and what enqueueing adds to a request.
+JOBS_TARGET_PER_S = 200.0
+ENQUEUE_TARGET_QUERIES = 1
+ENQUEUE_TARGET_MS = 2.0
 Results = dict[str, Any]
 Key = tuple[str, str, int]  # mode ("on", "off", "floor"), scenario, concurrency
 
@@ -272,6 +277,146 @@ def queries_table(results: Results, *, markdown: bool) -> str:
     return table(headers, rows, markdown=markdown)
 
 
+def jobs_previous(results: Results, previous: Results | None) -> dict[tuple[str, int], dict[str, Any]]:
+    """The previous run's batches by (kind, workers), when it ran the same batch sizes."""
+    jobs, before = results.get("jobs") or {}, (previous or {}).get("jobs") or {}
+    if not before or before.get("settings", {}).get("batch") != jobs.get("settings", {}).get("batch"):
+        return {}
+    return {(run["kind"], run["workers"]): run for run in before.get("throughput", [])}
+
+
+def jobs_section(results: Results, previous: Results | None, *, markdown: bool) -> str:
+    """Job throughput, the light-load latency and the cost of enqueueing in a request."""
+    jobs = results.get("jobs") or {}
+    if not jobs.get("throughput") and not jobs.get("enqueue_cost"):
+        return ""
+    settings = jobs.get("settings", {})
+    before = jobs_previous(results, previous)
+    names = {"noop": "no-op", "email": "email"}
+    rows = []
+    for run in jobs.get("throughput", []):
+        old = before.get((run["kind"], run["workers"]))
+        rows.append(
+            [
+                names.get(run["kind"], run["kind"]),
+                str(run["workers"]),
+                f"{run['jobs']:,}",
+                number(run["jobs_per_s"]),
+                ratio(run["jobs_per_s"], old["jobs_per_s"] if old else None),
+                number(run["run_ms"]["p50"], 2),
+                number(run["run_ms"]["p99"], 2),
+                number(run["done_after_commit_s"]["p50"], 2),
+                number(run["done_after_commit_s"]["p99"], 2),
+                number(run["queries_per_job"]),
+                number(run["worker_cpu_ms_per_job"], 2),
+                str(run["failed"]) + (" (timed out)" if run["timed_out"] else ""),
+            ]
+        )
+    headers = [
+        "job", "workers", "jobs", "jobs/s", "×prev", "run p50 ms", "run p99 ms", "done p50 s",
+        "done p99 s", "SQL/job", "worker CPU ms/job", "failed",
+    ]  # fmt: skip
+    out = []
+    title = "Jobs"
+    if rows:
+        out.append(
+            f"{f'**{title}**' if markdown else title}: each batch enqueued in one transaction "
+            "(bench.enqueue, straight to Postgres), the workers already waiting (`manage.py worker`, "
+            "through PgBouncer); "
+            "jobs/s from the first claim to the last finish; run: claim to finish of each job; done: "
+            "from the batch's commit to each job's finish (queueing included); SQL/job: PgBouncer's count "
+            f"of the workers' statements. Email: {jobs.get('email_backend', 'n/a')}.\n\n"
+            + table(headers, rows, markdown=markdown)
+        )
+    paced = [
+        [
+            str(run["workers"]),
+            f"{run['jobs']:,}",
+            number(run["claimed_after_ms"]["p50"]),
+            number(run["claimed_after_ms"]["p99"]),
+            number(run["done_after_ms"]["p50"]),
+            number(run["done_after_ms"]["p99"]),
+        ]
+        for run in jobs.get("paced", [])
+    ]
+    if paced:
+        heading = "Light load"
+        out.append(
+            f"{f'**{heading}**' if markdown else heading}: no-op jobs enqueued one at a time, "
+            f"{settings.get('paced_rate', PACED_RATE_DEFAULT)} a second, each in its own transaction: "
+            "from enqueue to claim and to finish (idle workers look at the queue every "
+            "QUILL_JOB_POLL_SECONDS).\n\n"
+            + table(
+                ["workers", "jobs", "claimed p50 ms", "claimed p99 ms", "done p50 ms", "done p99 ms"],
+                paced,
+                markdown=markdown,
+                names=False,
+            )
+        )
+    cost = jobs.get("enqueue_cost")
+    if cost:
+        sides = cost["sides"]
+        cost_rows = [
+            [
+                f"{'a member' if side == 'member' else 'an unknown email'}",
+                number(values["jobs_per_request"], 2),
+                number(values["queries_per_request"], 2),
+                number(values["p50_ms"], 2),
+                number(values["p99_ms"], 2),
+                number(values["mean_ms"], 2),
+            ]
+            for side, values in sides.items()
+        ]
+        cost_rows.append(
+            [
+                "difference",
+                number(sides["member"]["jobs_per_request"] - sides["unknown"]["jobs_per_request"], 2),
+                f"{cost['extra_queries']:+.2f}",
+                f"{cost['extra_p50_ms']:+.2f}",
+                "",
+                f"{cost['extra_mean_ms']:+.2f}",
+            ]
+        )
+        heading = "Enqueueing in a request"
+        out.append(
+            f"{f'**{heading}**' if markdown else heading}: `{cost['request']}` for a member (its form "
+            "enqueues the reset email) and for an unknown email (the same answer, nothing enqueued), no "
+            f"worker running; SQL over {cost['probe_requests']} requests each, times over "
+            f"{cost['pairs']} interleaved pairs, each on a new connection through nginx.\n\n"
+            + table(
+                ["reset for", "jobs/request", "SQL/request", "p50 ms", "p99 ms", "mean ms"],
+                cost_rows,
+                markdown=markdown,
+            )
+        )
+    targets = jobs_targets(results)
+    if targets:
+        out.append(targets)
+    return "\n\n".join(out)
+
+
+def jobs_targets(results: Results) -> str:
+    jobs = results.get("jobs") or {}
+    verdicts = []
+    two = {run["kind"]: run for run in jobs.get("throughput", []) if run["workers"] == 2}
+    if "noop" in two:
+        rate = two["noop"]["jobs_per_s"]
+        email = f"; email jobs {number(two['email']['jobs_per_s'])}/s" if "email" in two else ""
+        verdicts.append(
+            f"at least {JOBS_TARGET_PER_S:g} jobs/s with two workers: no-op {number(rate)}/s "
+            f"({'met' if rate >= JOBS_TARGET_PER_S else 'MISSED'}){email}"
+        )
+    cost = jobs.get("enqueue_cost")
+    if cost:
+        queries, ms = cost["extra_queries"], cost["extra_p50_ms"]
+        verdicts.append(
+            f"enqueueing adds at most {ENQUEUE_TARGET_QUERIES} query and {ENQUEUE_TARGET_MS:g} ms to a "
+            f"request: {queries:+g} queries ({'met' if queries <= ENQUEUE_TARGET_QUERIES else 'MISSED'}), "
+            f"{ms:+.2f} ms at the p50 ({'met' if ms <= ENQUEUE_TARGET_MS else 'MISSED'})"
+        )
+    return "Job targets: " + "; ".join(verdicts) + "." if verdicts else ""
+
+
 def statements(results: Results, mode: str, *, limit: int = 3) -> str:
     lines = []
     for scenario in results["scenarios"]:
@@ -314,16 +459,21 @@ def render(results: Results, previous: Results | None, *, markdown: bool = False
     if results.get("floor_matches_quill") is False:
         lines.append("WARNING: the floor's JSON differs from Quill's (see floor_mismatch in the results).")
     out = ["\n".join(lines)]
-    summary = f"Summary (cache {settings['modes'][0]})"
-    out.append(f"{f'**{summary}**' if markdown else summary}\n\n{summary_table(results, markdown=markdown)}")
-    out += scenario_tables(results, previous, markdown=markdown)
-    startup = startup_table(results, markdown=markdown) + "\n\n" + cold_start_targets(results)
-    for title, text in (
-        ("Startup and memory", startup),
-        ("Queries per request", queries_table(results, markdown=markdown)),
-    ):
-        out.append(f"{f'**{title}**' if markdown else title}\n\n{text}")
-    if not markdown:
+    if results["runs"]:  # a jobs-only run (--jobs only) has none
+        summary = f"Summary (cache {settings['modes'][0]})"
+        out.append(
+            f"{f'**{summary}**' if markdown else summary}\n\n{summary_table(results, markdown=markdown)}"
+        )
+        out += scenario_tables(results, previous, markdown=markdown)
+        startup = startup_table(results, markdown=markdown) + "\n\n" + cold_start_targets(results)
+        for title, text in (
+            ("Startup and memory", startup),
+            ("Queries per request", queries_table(results, markdown=markdown)),
+        ):
+            out.append(f"{f'**{title}**' if markdown else title}\n\n{text}")
+    if jobs := jobs_section(results, previous, markdown=markdown):
+        out.append(jobs)
+    if not markdown and results["runs"]:
         first_mode = settings["modes"][0]
         out.append(
             f"Statements taking the most database time (cache {first_mode}; pg_stat_statements over the "

@@ -34,6 +34,7 @@ import http.client
 import importlib.metadata
 import importlib.util
 import json
+import math
 import os
 import platform
 import random
@@ -54,7 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import psycopg
 
@@ -79,6 +80,15 @@ FOREIGN_KEYS = (
     "QUILL_CACHE", "QUILL_SCREENSHOTS_DIR",
 )  # fmt: skip
 NGINX_STATUS = re.compile(rb'^\S+ \[[^\]]*\] "[^"]*" (\d{3}) ', re.M)
+# Jobs (Bench.run_jobs): the job table, the two jobs measured, and the worker counts.
+JOB_TABLE = "django_tasks_database_dbtaskresult"
+JOB_KINDS = {"noop": "bench.jobs.noop", "email": "accounts.jobs.send_password_reset"}
+JOB_WORKERS = (1, 2)
+PACED_RATE = 40  # jobs/s of the light-load latency run: well below what one worker runs
+# The enqueue-cost requests pass Quill's sign-in rate limit (10/minute per address and account by
+# default): both sides of the comparison count their attempt in Redis all the same.
+ENQUEUE_AUTH_RATE = "1000000/minute"
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def load_localstack() -> ModuleType:
@@ -135,6 +145,28 @@ class Config:
     keep: bool
     directory: Path | None
     profile_scenarios: list[str]
+    jobs: str = "on"  # on: after the web scenarios; off; only: the jobs alone
+    job_counts: dict[str, int] | None = None  # per kind, jobs per batch
+    paced_jobs: int = 0  # jobs of the light-load latency run (PACED_RATE a second)
+    enqueue_pairs: int = 0  # timed pairs of reset requests (a member's, an unknown email's)
+
+    @property
+    def web(self) -> bool:
+        return self.jobs != "only"
+
+    def jobs_estimate_s(self) -> float:
+        if self.jobs == "off" or not self.job_counts:
+            return 0.0
+        # Two worker starts, then per worker count: each batch (about 100 no-op and 50 email jobs
+        # a second on 2 cores, halved for safety), the paced run, a few seconds around each; then
+        # gunicorn's start and the timed requests (~15 ms each) of the enqueue cost.
+        batches = sum(
+            self.job_counts[kind] / rate / workers
+            for kind, rate in (("noop", 50), ("email", 25))
+            for workers in JOB_WORKERS
+        )
+        paced = len(JOB_WORKERS) * (self.paced_jobs / PACED_RATE + 3)
+        return 10 + batches + paced + 6 * len(JOB_WORKERS) + 10 + self.enqueue_pairs * 2 * 0.03
 
     def estimate_s(self) -> float:
         # wrk's own start and stop, the proxy's log flushed, gunicorn's queue drained (1 s quiet)
@@ -143,7 +175,8 @@ class Config:
         floor = sum(per_scenario for s in self.scenarios if s.floor) + 8
         modes = len(self.modes) * (15 + len(self.scenarios) * per_scenario)
         profile = (self.duration + 5) * len(self.profile_scenarios)
-        return 30 + 5 + self.stories * 0.003 + floor + modes + profile
+        web = floor + modes + profile if self.web else 0
+        return 30 + 5 + self.stories * 0.003 + web + self.jobs_estimate_s()
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
@@ -168,8 +201,22 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument(
         "--profile", metavar="SCENARIOS", help="py-spy the workers under these scenarios (comma-separated)"
     )
+    parser.add_argument(
+        "--jobs",
+        choices=["on", "off", "only"],
+        default="on",
+        help="job throughput and the cost of enqueueing in a request: after the web scenarios (on, the "
+        "default), not at all (off), or alone (only: no web scenario, no floor)",
+    )
     args = parser.parse_args(argv)
 
+    # Jobs per batch (no-op, email), jobs of the paced run, timed pairs of reset requests.
+    if args.tiny:
+        job_counts, paced_jobs, enqueue_pairs = {"noop": 100, "email": 20}, 10, 10
+    elif args.quick:
+        job_counts, paced_jobs, enqueue_pairs = {"noop": 1000, "email": 400}, 80, 100
+    else:
+        job_counts, paced_jobs, enqueue_pairs = {"noop": 2000, "email": 1000}, 200, 300
     if args.tiny:
         profile, authors, stories, duration, warmup, concurrencies = "tiny", 5, 60, 1, 0, [8]
     else:
@@ -191,6 +238,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         parser.error(f"bad --scenarios/--modes/--concurrency/--duration ({', '.join(unknown)})")
     if args.scenarios:
         profile += "-some"
+    if args.jobs == "only":
+        profile += "-jobs"
     profiled = [key for key in (args.profile or "").split(",") if key]
     if any(key not in known for key in profiled):
         parser.error(f"--profile takes some of {', '.join(known)}")
@@ -211,6 +260,10 @@ def parse_args(argv: list[str] | None = None) -> Config:
         keep=args.keep,
         directory=args.dir,
         profile_scenarios=profiled,
+        jobs=args.jobs,
+        job_counts=job_counts,
+        paced_jobs=paced_jobs,
+        enqueue_pairs=enqueue_pairs,
     )
 
 
@@ -286,6 +339,27 @@ def memory(master: int) -> dict[str, float | int]:
         "worker_pss_mib_mean": mib(sum(pss) // len(pss)),
         "master_rss_mib": mib(proc_kib(master, "status", "VmRSS")),
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time process `pid` has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The nearest-rank percentile (`share` of 1) of `values`; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
 def size(path: Path) -> int:
@@ -400,12 +474,24 @@ class Bench:
             "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "git": git_facts(),
             "load_average": {"start": list(os.getloadavg())},
-            "scenarios": [{"key": s.key, "label": s.label} for s in config.scenarios],
+            "scenarios": [{"key": s.key, "label": s.label} for s in config.scenarios] if config.web else [],
             "startup": {},
             "memory": {},
             "queries": {},
             "runs": [],
         }
+        if config.jobs != "off":
+            self.results["jobs"] = {
+                "settings": {
+                    "batch": config.job_counts,
+                    "workers": list(JOB_WORKERS),
+                    "paced_jobs": config.paced_jobs,
+                    "paced_rate": PACED_RATE,
+                    "enqueue_pairs": config.enqueue_pairs,
+                },
+                "throughput": [],
+                "paced": [],
+            }
 
     # Stack --------------------------------------------------------------------------------
 
@@ -591,12 +677,12 @@ class Bench:
             "warm_samples_ms": warm,
         }
 
-    def start_quill(self, mode: str) -> None:
+    def start_quill(self, mode: str, extra: dict[str, str] | None = None, *, record: bool = True) -> None:
         log = self.directory / "gunicorn.log"
         offset = size(log)
         started = time.monotonic()
         self.quill_master = localstack.spawn_gunicorn(
-            self.directory, {**self.web_env, "QUILL_CACHE": mode}, self.quill_port
+            self.directory, {**self.web_env, "QUILL_CACHE": mode, **(extra or {})}, self.quill_port
         )
         startup = self.wait_ready(self.quill_master, log, offset, self.quill_port, started)
         if not (self.directory / "nginx.pid").exists():
@@ -607,6 +693,8 @@ class Bench:
         startup.update(timings)
         if status != 200:
             raise SystemExit(f"Quill answered GET / with {status}; see {log}")
+        if not record:
+            return
         self.results["startup"][mode] = startup
         print(
             f"  gunicorn (QUILL_CACHE={mode}): listening after {startup['listening_s']} s, "
@@ -936,6 +1024,332 @@ class Bench:
             conn.execute("DELETE FROM posts_createrequest")
             conn.execute(f"DELETE FROM posts_post WHERE id IN ({created})", patterns)
 
+    # Jobs ---------------------------------------------------------------------------------------
+
+    def enqueue_env(self) -> dict[str, str]:
+        """bench.enqueue's environment: straight to Postgres, so that PgBouncer's counts during a
+        batch are the workers' own statements."""
+        return {**os.environ, **self.web_env, "DATABASE_URL": self.env["DIRECT_DATABASE_URL"]}
+
+    def clear_jobs(self) -> None:
+        """An empty job table, vacuumed: each batch starts from the same state."""
+        with self.direct() as conn:
+            conn.execute(f"DELETE FROM {JOB_TABLE}")
+            conn.execute(f"VACUUM ANALYZE {JOB_TABLE}")
+
+    def job_rows(self) -> list[tuple[str, float, float | None, float | None]]:
+        """(status, enqueued, started, finished) of every job, times in epoch seconds."""
+        with self.direct() as conn:
+            rows = conn.execute(
+                "SELECT status, extract(epoch FROM enqueued_at)::float8, "
+                "extract(epoch FROM started_at)::float8, extract(epoch FROM finished_at)::float8 "
+                f"FROM {JOB_TABLE}"
+            ).fetchall()
+        return [(status, enqueued, started, finished) for status, enqueued, started, finished in rows]
+
+    @staticmethod
+    def ended(rows: list[tuple[str, float, float | None, float | None]]) -> list[tuple[float, float, float]]:
+        """(enqueued, started, finished) of the jobs that ended (succeeded, or failed for good)."""
+        return [
+            (enqueued, started, finished)
+            for status, enqueued, started, finished in rows
+            if status in ("SUCCESSFUL", "FAILED") and started is not None and finished is not None
+        ]
+
+    def wait_for_jobs(self, count: int, timeout: float) -> bool:
+        """Waits until `count` jobs have ended (succeeded, or failed for good); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.direct() as conn:
+            while time.monotonic() < deadline:
+                ended = conn.execute(
+                    f"SELECT count(*) FROM {JOB_TABLE} WHERE status IN ('SUCCESSFUL', 'FAILED')"
+                ).fetchone()
+                if ended and ended[0] >= count:
+                    return True
+                time.sleep(0.05)
+        return False
+
+    def enqueue(self, kind: str, count: int, rate: float | None = None) -> dict[str, Any]:
+        command = [sys.executable, "-m", "bench.enqueue", kind, "--count", str(count)]
+        if rate:
+            command += ["--rate", str(rate)]
+        done = subprocess.run(
+            command, cwd=REPO, env=self.enqueue_env(), capture_output=True, text=True,
+            timeout=120 + count / (rate or 1000),
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise SystemExit(f"Enqueueing {kind} jobs failed:\n{done.stdout}{done.stderr}")
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+    def spawn_job_worker(self, number: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """`manage.py worker` as localstack starts one (its pid and log files, so that `down`
+        stops it whatever happens), but without --scheduler (the periodic jobs would be noise)
+        and without the random start-up delay."""
+        pidfile = localstack.worker_pidfile(self.directory, number)
+        with open(pidfile.with_suffix(".log"), "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "worker", "--no-startup-delay"],
+                cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        pidfile.write_text(f"{process.pid}\n")
+        return process
+
+    def start_smtp_sink(self) -> tuple[subprocess.Popen[str] | None, str]:
+        """The mail server of the email jobs (bench/smtpsink.py) and the EMAIL_URL to reach it; or,
+        without aiosmtpd, none and "" (Django's console backend: the worker prints each message)."""
+        if importlib.util.find_spec("aiosmtpd") is None:
+            print(
+                "  (aiosmtpd is not installed: email jobs print their messages instead of sending them; "
+                ".venv/bin/pip install -r bench/requirements.txt)",
+                flush=True,
+            )
+            return None, ""
+        port = localstack.free_port()
+        sink = subprocess.Popen(
+            [sys.executable, "-m", "bench.smtpsink", "--port", str(port)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+        )  # fmt: skip
+        try:
+            localstack.wait_for_port(port, "the SMTP sink", timeout=30)
+        except BaseException:
+            localstack.stop_process(sink.pid)
+            raise
+        return sink, f"smtp://127.0.0.1:{port}"
+
+    def stop_smtp_sink(self, sink: subprocess.Popen[str]) -> dict[str, int]:
+        if sink.poll() is None:
+            sink.send_signal(signal.SIGTERM)
+        try:
+            out, _ = sink.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            localstack.stop_process(sink.pid)
+            return {}
+        lines = out.strip().splitlines()
+        counts: dict[str, int] = json.loads(lines[-1]) if lines else {}
+        return counts
+
+    def job_batch(
+        self, kind: str, workers: list[subprocess.Popen[bytes]], sink: int | None
+    ) -> dict[str, Any]:
+        """`count` jobs enqueued in one transaction, run by the workers already waiting: jobs/s from
+        the first claim to the last finish, each job's run time, and its wait from the commit."""
+        count = (self.config.job_counts or {})[kind]
+        self.clear_jobs()
+        queries_before, transactions_before = self.pool_counts()
+        cpu_before = [cpu_seconds(process.pid) for process in workers]
+        sink_before = cpu_seconds(sink) if sink else 0.0
+        enqueued = self.enqueue(kind, count)
+        finished = self.wait_for_jobs(count, timeout=60 + count / 10)
+        queries_after, transactions_after = self.pool_counts()
+        cpu = sum(cpu_seconds(p.pid) - before for p, before in zip(workers, cpu_before, strict=True))
+        sink_cpu = cpu_seconds(sink) - sink_before if sink else None
+        rows = self.job_rows()
+        done = self.ended(rows)
+        span = max(end for _, _, end in done) - min(start for _, start, _ in done) if done else 0.0
+        run_ms = [(end - start) * 1000 for _, start, end in done]
+        waited_s = [end - enqueued["committed"] for _, _, end in done]
+        result = {
+            "kind": kind,
+            "task": JOB_KINDS[kind],
+            "workers": len(workers),
+            "jobs": count,
+            "enqueue_s": enqueued["seconds"],
+            "succeeded": sum(row[0] == "SUCCESSFUL" for row in rows),
+            "failed": sum(row[0] != "SUCCESSFUL" for row in rows) if finished else count - len(done),
+            "timed_out": not finished,
+            "seconds": round(span, 3),
+            "jobs_per_s": round(len(done) / span, 1) if span > 0 else 0.0,
+            "run_ms": {"p50": _round(percentile(run_ms, 0.5), 2), "p99": _round(percentile(run_ms, 0.99), 2)},
+            "done_after_commit_s": {
+                "p50": _round(percentile(waited_s, 0.5), 3), "p99": _round(percentile(waited_s, 0.99), 3),
+            },
+            "queries_per_job": round((queries_after - queries_before) / count, 2),
+            "transactions_per_job": round((transactions_after - transactions_before) / count, 2),
+            "worker_cpu_ms_per_job": round(cpu * 1000 / count, 2),
+            "sink_cpu_ms_per_job": round(sink_cpu * 1000 / count, 2) if sink_cpu is not None else None,
+        }  # fmt: skip
+        print(
+            f"    {kind:<5} {len(workers)} worker{'s' if len(workers) > 1 else ' '} {count:>5} jobs "
+            f"{result['jobs_per_s']:>8,.1f} jobs/s  run p50 {result['run_ms']['p50']} ms "
+            f"p99 {result['run_ms']['p99']} ms  {result['queries_per_job']} SQL/job  "
+            f"worker CPU {result['worker_cpu_ms_per_job']} ms/job  failed {result['failed']}"
+            + ("  (TIMED OUT)" if not finished else ""),
+            flush=True,
+        )
+        return result
+
+    def job_paced(self, workers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
+        """No-op jobs enqueued one by one at PACED_RATE a second, each in its own transaction, as
+        requests do: the wait from enqueue to claim and to finish at a light load (the idle
+        workers look at the queue every QUILL_JOB_POLL_SECONDS)."""
+        count = self.config.paced_jobs
+        self.clear_jobs()
+        self.enqueue("noop", count, rate=PACED_RATE)
+        finished = self.wait_for_jobs(count, timeout=30 + count / 10)
+        done = self.ended(self.job_rows())
+        claim_ms = [(start - queued) * 1000 for queued, start, _ in done]
+        total_ms = [(end - queued) * 1000 for queued, _, end in done]
+        result: dict[str, Any] = {
+            "workers": len(workers),
+            "jobs": count,
+            "rate": PACED_RATE,
+            "timed_out": not finished,
+            "claimed_after_ms": {
+                "p50": _round(percentile(claim_ms, 0.5), 1), "p99": _round(percentile(claim_ms, 0.99), 1),
+            },
+            "done_after_ms": {
+                "p50": _round(percentile(total_ms, 0.5), 1), "p99": _round(percentile(total_ms, 0.99), 1),
+            },
+        }  # fmt: skip
+        print(
+            f"    paced {len(workers)} worker{'s' if len(workers) > 1 else ' '} {count:>5} jobs at "
+            f"{PACED_RATE}/s: enqueue to finish p50 {result['done_after_ms']['p50']} ms, "
+            f"p99 {result['done_after_ms']['p99']} ms",
+            flush=True,
+        )
+        return result
+
+    def run_jobs(self) -> None:
+        """Job throughput (no-op and email jobs, 1 then 2 workers) and the light-load latency."""
+        section = self.results["jobs"]
+        sink, email_url = self.start_smtp_sink()
+        section["email_backend"] = (
+            "smtp: bench/smtpsink.py (aiosmtpd) on loopback" if sink else "console (aiosmtpd not installed)"
+        )
+        env = {**self.web_env, "EMAIL_URL": email_url}
+        workers: list[subprocess.Popen[bytes]] = []
+        try:
+            for count in JOB_WORKERS:
+                while len(workers) < count:
+                    workers.append(self.spawn_job_worker(len(workers) + 1, env))
+                localstack.wait_for_workers_to_start(self.directory, self.env, [w.pid for w in workers])
+                time.sleep(1)  # past its first look at the (empty) queue
+                for kind in JOB_KINDS:
+                    section["throughput"].append(self.job_batch(kind, workers, sink.pid if sink else None))
+                section["paced"].append(self.job_paced(workers))
+        finally:
+            localstack.stop_workers(self.directory)
+            for worker in workers:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    worker.wait(timeout=5)
+            if sink is not None:
+                section["sink"] = self.stop_smtp_sink(sink)
+        self.clear_jobs()
+        if sink is not None:
+            sent = sum(run["succeeded"] for run in section["throughput"] if run["kind"] == "email")
+            section["sink"]["expected"] = sent
+            if section["sink"].get("messages") != sent:
+                print(
+                    f"  WARNING: the SMTP sink received {section['sink']} for {sent} email jobs", flush=True
+                )
+
+    def reset_form(self) -> tuple[str, str]:
+        """The csrftoken cookie and the form's token of GET /password-reset/."""
+        parts = urlsplit(self.quill_url)
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+        try:
+            connection.request("GET", "/password-reset/")
+            response = connection.getresponse()
+            body = response.read()
+            cookies = [value for name, value in response.getheaders() if name.lower() == "set-cookie"]
+        finally:
+            connection.close()
+        cookie = next((c.split(";")[0] for c in cookies if c.startswith("csrftoken=")), "")
+        found = CSRF_INPUT.search(body)
+        if response.status != 200 or not cookie or not found:
+            raise SystemExit(f"GET /password-reset/ gave {response.status} without a CSRF token")
+        return cookie, found[1].decode()
+
+    def enqueue_cost(self) -> None:
+        """POST /password-reset/ for a member (its form enqueues the email job) against the same
+        request for an unknown email (nothing enqueued), no worker running: the queries PgBouncer
+        counts for each over a probe, and the time of each over interleaved pairs."""
+        self.start_quill("on", {"QUILL_AUTH_RATE": ENQUEUE_AUTH_RATE}, record=False)
+        try:
+            self.clear_jobs()
+            cookie, token = self.reset_form()
+            with self.direct() as conn:
+                row = conn.execute(
+                    "SELECT email FROM accounts_user WHERE email LIKE '%@bench.example' "
+                    "AND username <> 'bench_member' ORDER BY id LIMIT 1"
+                ).fetchone()
+            assert row is not None
+            emails = {"member": row[0], "unknown": f"nobody-{self.nonce}@bench.example"}
+            headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+            bodies = {
+                side: f"email={quote(email)}&csrfmiddlewaretoken={token}".encode()
+                for side, email in emails.items()
+            }
+            statuses: Counter[int] = Counter()
+
+            def post(side: str) -> float:
+                clock = time.monotonic()
+                status, _ = fetch(self.quill_url, "POST", "/password-reset/", bodies[side], headers)
+                elapsed = (time.monotonic() - clock) * 1000
+                statuses[status] += 1
+                return elapsed
+
+            # Warm-up: enough for every gunicorn worker to have served (its first request skips
+            # the connection's health check, which would blur the count of queries).
+            for _ in range(max(4 * self.workers, self.config.enqueue_pairs // 20)):
+                post("member"), post("unknown")
+            sides: dict[str, dict[str, Any]] = {}
+            for side in ("member", "unknown"):
+                self.clear_jobs()
+                queries_before, _ = self.pool_counts()
+                for _ in range(self.config.probe_requests):
+                    post(side)
+                queries_after, _ = self.pool_counts()
+                with self.direct() as conn:
+                    jobs = conn.execute(f"SELECT count(*) FROM {JOB_TABLE}").fetchone()
+                sides[side] = {
+                    "email": "a member's" if side == "member" else "unknown",
+                    "queries_per_request": round(
+                        (queries_after - queries_before) / self.config.probe_requests, 2
+                    ),
+                    "jobs_per_request": round((jobs[0] if jobs else 0) / self.config.probe_requests, 2),
+                }
+            times: dict[str, list[float]] = {"member": [], "unknown": []}
+            for index in range(self.config.enqueue_pairs):
+                order = ("member", "unknown") if index % 2 == 0 else ("unknown", "member")
+                for side in order:
+                    times[side].append(post(side))
+            for side, values in times.items():
+                sides[side].update(
+                    requests=len(values),
+                    p50_ms=_round(percentile(values, 0.5), 2),
+                    p99_ms=_round(percentile(values, 0.99), 2),
+                    mean_ms=round(statistics.fmean(values), 2),
+                )
+        finally:
+            self.stop_quill()
+            self.clear_jobs()
+        member, unknown = sides["member"], sides["unknown"]
+        cost = {
+            "request": "POST /password-reset/",
+            "pairs": self.config.enqueue_pairs,
+            "probe_requests": self.config.probe_requests,
+            "statuses": {str(code): n for code, n in sorted(statuses.items())},
+            "sides": sides,
+            "extra_queries": round(member["queries_per_request"] - unknown["queries_per_request"], 2),
+            "extra_p50_ms": round(member["p50_ms"] - unknown["p50_ms"], 2),
+            "extra_mean_ms": round(member["mean_ms"] - unknown["mean_ms"], 2),
+        }
+        self.results["jobs"]["enqueue_cost"] = cost
+        print(
+            f"    enqueue cost (POST /password-reset/, member vs unknown email): "
+            f"{member['queries_per_request']} vs {unknown['queries_per_request']} SQL/request "
+            f"({member['jobs_per_request']} vs {unknown['jobs_per_request']} jobs), "
+            f"p50 {member['p50_ms']} vs {unknown['p50_ms']} ms: "
+            f"+{cost['extra_queries']} queries, {cost['extra_p50_ms']:+} ms",
+            flush=True,
+        )
+        if set(statuses) != {302}:
+            cost["unexpected"] = True
+            print(f"    WARNING: the reset requests got {dict(statuses)} (302 expected)", flush=True)
+
     # Putting it together ------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
@@ -945,6 +1359,17 @@ class Bench:
         self.start_stack()
         self.seed()
 
+        if config.web:
+            self.run_web()
+        if config.jobs != "off":
+            print("Jobs (bench/jobs.py, accounts.jobs):", flush=True)
+            self.enqueue_cost()
+            self.run_jobs()
+        self.results["load_average"]["end"] = list(os.getloadavg())
+        return self.results
+
+    def run_web(self) -> None:
+        config = self.config
         floor_scenarios = [s for s in config.scenarios if s.floor]
         if floor_scenarios:
             print("The floor (bench/floor.py):", flush=True)
@@ -983,8 +1408,6 @@ class Bench:
                     self.clean_writes()
             self.results["memory"][mode]["after_load"] = memory(self.quill_master or 0)
             self.stop_quill()
-        self.results["load_average"]["end"] = list(os.getloadavg())
-        return self.results
 
     def warm(self, url: str, scenario: Scenario) -> None:
         if self.config.warmup > 0:
@@ -1079,11 +1502,23 @@ def summarise_profile(raw: str, top: int = 12) -> dict[str, Any]:
 
 def print_plan(config: Config) -> None:
     minutes = config.estimate_s() / 60
-    print(
-        f"Benchmark '{config.profile}': {len(config.scenarios)} scenarios × {len(config.concurrencies)} "
-        f"concurrencies ({', '.join(map(str, config.concurrencies))}) × {len(config.modes)} cache modes "
+    web = (
+        f"{len(config.scenarios)} scenarios × {len(config.concurrencies)} concurrencies "
+        f"({', '.join(map(str, config.concurrencies))}) × {len(config.modes)} cache modes "
         f"({', '.join(config.modes)}), {config.duration} s each after {config.warmup} s of warm-up, "
-        f"plus the floor; {config.authors:,} authors and {config.stories:,} stories.\n"
+        "plus the floor"
+        if config.web
+        else "no web scenario"
+    )
+    jobs = (
+        f"; jobs: {', '.join(f'{n:,} {kind}' for kind, n in (config.job_counts or {}).items())} with "
+        f"{' then '.join(map(str, JOB_WORKERS))} workers, and the cost of enqueueing in a request"
+        if config.jobs != "off"
+        else ""
+    )
+    print(
+        f"Benchmark '{config.profile}': {web}{jobs}; "
+        f"{config.authors:,} authors and {config.stories:,} stories.\n"
         f"Estimated total: about {minutes:.0f} min ({config.estimate_s():.0f} s); it gives up after "
         f"{2 * config.estimate_s() + 300:.0f} s.",
         flush=True,
@@ -1123,6 +1558,26 @@ def failed(results: dict[str, Any]) -> list[str]:
     ]
     if results.get("floor_matches_quill") is False:
         problems.append(f"the floor's JSON differs from Quill's: {results.get('floor_mismatch')}")
+    jobs = results.get("jobs", {})
+    problems += [
+        f"{run['kind']} jobs ({run['workers']} workers): {run['failed']} failed"
+        + (", timed out" if run["timed_out"] else "")
+        for run in jobs.get("throughput", [])
+        if run["failed"] or run["timed_out"]
+    ]
+    problems += [
+        f"paced jobs ({run['workers']} workers) timed out"
+        for run in jobs.get("paced", [])
+        if run["timed_out"]
+    ]
+    cost = jobs.get("enqueue_cost", {})
+    if cost.get("unexpected"):
+        problems.append(f"the enqueue-cost requests got {cost['statuses']} (302 expected)")
+    sink = jobs.get("sink")
+    if sink and sink.get("messages") != sink.get("expected"):
+        problems.append(
+            f"the SMTP sink received {sink.get('messages')} messages for {sink.get('expected')} email jobs"
+        )
     return problems
 
 
@@ -1157,6 +1612,9 @@ def main(argv: list[str] | None = None) -> int:
     if config.save:
         path = save(results, config.results_dir)
         print(f"\nResults: {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+    if config.save and not config.web:
+        print("latest.* left as they are: a jobs-only run has no web scenario (python -m bench.report FILE).")
+    elif config.save:
         # Beside it, the newest run at a glance: rows, the Markdown report, the chart.
         try:
             lines = report.write_latest(results, config.results_dir, previous)

@@ -1,7 +1,7 @@
 """Chaos run: bounded load on a throwaway local stack while faults are injected in turn.
 
     python deploy/chaos.py                     # every fault (`make chaos`), a few minutes
-    python deploy/chaos.py --short             # PgBouncer killed, a worker SIGKILL (`make test`)
+    python deploy/chaos.py --short             # 4 faults, shorter (`make test`)
     python deploy/chaos.py --faults postgres,redis [--threads 6]
 
 It starts its own stack (deploy/localstack.py up --web) in a temporary folder and stops it at
@@ -13,6 +13,17 @@ list. Each fault gets a steady period before and after it. After each one, a dir
 connection to Postgres checks that every acknowledged story is there with its tags, that no
 story exists whose create was never acknowledged, and that no key made two stories.
 
+Two faults are about jobs and mail. The stack runs two job workers, with a 1 s heartbeat, a 4 s
+lease and quick retries (JOB_SETTINGS), and sends every email to a real SMTP server (aiosmtpd)
+on a loopback port that this script runs and reads. `jobworker`: password resets are asked for
+(the form, through nginx) for accounts made for the purpose while the SMTP server holds each
+session at RCPT TO, so that both workers are in the middle of a job; the worker running one is
+SIGKILLed (its pid is in the job's worker id) and replaced. Its job must run again once the
+lease is over and its mail arrive exactly once; the other worker's job is held past the lease,
+so a sweep that took a live worker's job would show as a second mail. `smtp`: the SMTP server
+stops for 10 s while a reset is asked for every 0.5 s; the requests must be answered as usual,
+the jobs retry, and every mail arrive exactly once, within seconds of the server's return.
+
 One row per fault: requests, answers by status (or by failure: reset, refused, timeout,
 closed), the longest request, the time to recovery (the first 2xx after the fault is over,
 and after the last failure), the outage (first failure to recovery), acknowledged creates
@@ -23,6 +34,7 @@ and the verdict against the fault's targets. Exits 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import itertools
@@ -30,6 +42,7 @@ import json
 import math
 import os
 import random
+import re
 import select
 import shutil
 import signal
@@ -40,10 +53,13 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import localstack  # deploy/localstack.py, beside this script
 
@@ -67,6 +83,41 @@ STACK_KEYS = (
     "DATABASE_URL", "DIRECT_DATABASE_URL", "PGBOUNCER_ADMIN_URL", "REDIS_URL", "QUILL_URL",
     "GUNICORN_URL", "MEDIA_ROOT", "DJANGO_ALLOW_ASYNC_UNSAFE", "TEST_DATABASE_URL",
 )  # fmt: skip
+
+# The job faults. The stack runs two job workers with a short heartbeat and lease, so that a
+# killed worker's job comes back within seconds (production: 5 s and 60 s), and quick retries
+# (production: 2 s doubling up to an hour, 5 attempts), so that the mail held up by the SMTP
+# outage goes out within seconds of its end. Every email of the run goes to a real SMTP server
+# (aiosmtpd) on loopback that this script starts, stops and reads.
+JOB_WORKERS = 2
+JOB_SETTINGS = {
+    "QUILL_JOB_HEARTBEAT_SECONDS": "1",
+    "QUILL_JOB_LEASE_SECONDS": "4",
+    "QUILL_JOB_RETRY_SECONDS": "1",
+    "QUILL_JOB_RETRY_MAX_SECONDS": "2",
+    "QUILL_JOB_ATTEMPTS": "10",  # at 1, 2, 2, 2 ... s apart: a job outlives 15 s of SMTP down
+    # Every reset request and member sign-up comes from 127.0.0.1 (10 a minute in production).
+    "QUILL_AUTH_RATE": "100000/minute",
+}
+RESET_JOB = "accounts.jobs.send_password_reset"
+RESET_PATH = "/password-reset/"
+JOB_TABLE = "django_tasks_database_dbtaskresult"
+KILL_RESETS = 4  # reset requests in flight when a job worker is SIGKILLed: 2 per worker
+# The other worker's job is held at the SMTP server until this long past the lease after the
+# kill (within EMAIL_TIMEOUT_SECONDS of its RCPT TO): its own lease is over by then, and a sweep
+# or two has run.
+OTHER_HELD_EXTRA = 2.0
+EMAIL_TIMEOUT_SECONDS = 30
+# The killed worker's job must be back in the queue within the lease and RETURN_SLACK (its
+# last heartbeat, up to one before the kill, and the next sweep, up to one after the lease), and
+# its mail have arrived within the lease and KILL_SLACK.
+RETURN_SLACK = 2.0
+KILL_SLACK = 4.0
+# SMTP down: reset requests from this long before the outage until this long after it.
+RESET_MARGIN = 1.0
+# Every mail must have arrived within the retry cap and this of the SMTP server listening again.
+DRAIN_SLACK = 3.0
+JOBS_WAIT = 30.0  # at most this long for the jobs of a fault to end
 
 Outcome = int | str  # an HTTP status, or how the request failed
 
@@ -119,6 +170,133 @@ def is_failure(outcome: Outcome) -> bool:
 
 def is_success(outcome: Outcome) -> bool:
     return isinstance(outcome, int) and 200 <= outcome < 300
+
+
+# --- Mail ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Hold:
+    until: float  # monotonic
+
+
+class MailSink:
+    """A real SMTP server (aiosmtpd) on a loopback port, plain, where the stack's jobs send
+    every email; it records who got what, and when. It can be stopped and started again on the
+    same port (SMTP down: connections refused), and can hold sessions at RCPT TO for a while
+    (a slow mail server: the job that sends stays in the middle of its run)."""
+
+    def __init__(self) -> None:
+        self.port = localstack.free_port()
+        self._lock = threading.Lock()
+        self._arrivals: list[tuple[float, str]] = []  # (when, recipient), in order
+        # Sessions wait at RCPT TO until the end of the hold they met, which can be changed
+        # while they wait; every hold so far, to release them all.
+        self._hold = Hold(0.0)
+        self._holds = [self._hold]
+        self.held = 0  # sessions waiting now
+        self._controller: Any = None
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        hold = self._hold
+        if now() < hold.until:
+            with self._lock:
+                self.held += 1
+            try:  # cancelled when the client's connection drops (its worker was killed)
+                while now() < hold.until:
+                    await asyncio.sleep(0.02)
+            finally:
+                with self._lock:
+                    self.held -= 1
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        arrived = now()
+        with self._lock:
+            self._arrivals.extend((arrived, rcpt.lower()) for rcpt in envelope.rcpt_tos)
+        return "250 OK"
+
+    def hold(self, until: float) -> Hold:
+        """Sessions from now on wait at RCPT TO until `until` (or the hold's later `until`)."""
+        self._hold = Hold(until)
+        self._holds.append(self._hold)
+        return self._hold
+
+    def keep_held(self, until: float) -> Hold:
+        """The sessions waiting now wait until `until` (or the hold's later `until`) instead;
+        later ones are not held."""
+        held = self._hold
+        held.until = until
+        self.hold(0.0)
+        return held
+
+    def release(self) -> None:
+        for hold in self._holds:
+            hold.until = 0.0
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller  # requirements-dev.txt
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def arrivals(self, addresses: set[str]) -> dict[str, list[float]]:
+        """When each of `addresses` got a message (an address with none is left out)."""
+        found: dict[str, list[float]] = {}
+        with self._lock:
+            for arrived, address in self._arrivals:
+                if address in addresses:
+                    found.setdefault(address, []).append(arrived)
+        return found
+
+
+@dataclass
+class ResetJob:
+    """A password-reset job as the job table holds it."""
+
+    id: str
+    user_id: int
+    status: str
+    worker_ids: list[str]
+    started_at: float | None  # its last claim, in seconds since the epoch
+
+
+def reset_jobs(direct_url: str, user_ids: list[int]) -> list[ResetJob]:
+    """The password-reset jobs of these accounts, straight from Postgres."""
+    import psycopg
+
+    with psycopg.connect(direct_url, connect_timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT id::text, (args_kwargs->'kwargs'->>'user_id')::int, status, worker_ids, "
+            f"extract(epoch FROM started_at)::float FROM {JOB_TABLE} WHERE task_path = %s "
+            "AND (args_kwargs->'kwargs'->>'user_id')::int = ANY(%s) ORDER BY enqueued_at",
+            (RESET_JOB, user_ids),
+        ).fetchall()
+    return [
+        ResetJob(job_id, user, status, list(workers), started)
+        for job_id, user, status, workers, started in rows
+    ]
+
+
+def live_workers(direct_url: str) -> list[str]:
+    """The ids of the job workers that have heartbeated within the lease (jobs.models.Worker)."""
+    import psycopg
+
+    with psycopg.connect(direct_url, connect_timeout=10) as conn:
+        return [row[0] for row in conn.execute("SELECT id FROM jobs_worker")]
+
+
+def worker_pid(worker_id: str) -> int:
+    """The pid in a worker's id, `host-pid-random` (jobs.worker.new_worker_id)."""
+    return int(worker_id.rsplit("-", 2)[1])
 
 
 # --- Load ------------------------------------------------------------------------------------
@@ -538,6 +716,94 @@ def judge_slow_clients(phase: Phase) -> None:
     phase.targets.append(Target(f"/healthz answered 200 ({failed:.0f} otherwise)", not failed))
 
 
+def judge_mail(phase: Phase) -> None:
+    """Targets both job faults share: the reset requests answered as usual, every one of their
+    jobs ended SUCCESSFUL, and each requested email arrived exactly once."""
+    measured = phase.measured
+    resets, answered = measured.get("resets", 0), measured.get("resets_answered", 0)
+    phase.targets.append(
+        Target(
+            f"reset requests answered 302, no 5xx ({answered:.0f} of {resets:.0f})", answered == resets > 0
+        )
+    )
+    jobs, successful = measured.get("jobs", 0), measured.get("jobs_successful", 0)
+    phase.targets.append(
+        Target(
+            f"every reset job ended SUCCESSFUL ({successful:.0f} of {jobs:.0f}, for {answered:.0f} requests)",
+            successful == jobs == answered,
+        )
+    )
+    missing, twice = measured.get("mail_missing", math.inf), measured.get("mail_twice", math.inf)
+    phase.targets.append(
+        Target(
+            f"each requested mail arrived, exactly once ({missing:.0f} missing, {twice:.0f} more than once)",
+            missing == 0 and twice == 0,
+        )
+    )
+
+
+def judge_job_worker_killed(phase: Phase) -> None:
+    """A job worker SIGKILLed mid-job: its job goes back to the queue once the lease is over and
+    runs again, with its effect once, within the lease and a few seconds; the job another
+    worker has in hand meanwhile, for longer than the lease, stays with it."""
+    judge_mail(phase)
+    measured = phase.measured
+    attempts = measured.get("killed_job_attempts", 0)
+    phase.targets.append(
+        Target(
+            f"the killed worker's job ran again ({attempts:.0f} attempts)",
+            measured.get("killed_job_rerun") == 1,
+        )
+    )
+    lease = measured.get("lease", 0)
+    returned = measured.get("killed_job_returned", math.inf)
+    phase.targets.append(
+        Target(
+            f"it went back to the queue within lease + {RETURN_SLACK:.0f} s of the kill "
+            f"({seconds_or_never(returned)}, at most {lease + RETURN_SLACK:.0f}s)",
+            returned <= lease + RETURN_SLACK,
+        )
+    )
+    held, taken = measured.get("others_held", 0), measured.get("others_taken", math.inf)
+    phase.targets.append(
+        Target(
+            f"the other worker's job stayed in its hand, held {measured.get('others_held_for', 0):.1f}s past "
+            f"the kill ({taken:.0f} of {held:.0f} taken from it)",
+            held > 0 and taken == 0,
+        )
+    )
+    bound = lease + KILL_SLACK
+    rerun = measured.get("killed_job_mailed", math.inf)
+    phase.targets.append(
+        Target(
+            f"its mail arrived within lease + {KILL_SLACK:.0f} s of the kill ({seconds_or_never(rerun)}, "
+            f"at most {bound:.0f}s)",
+            rerun <= bound,
+        )
+    )
+
+
+def judge_smtp_down(phase: Phase) -> None:
+    """SMTP down: the requests are answered as usual, the jobs retry, and once the server is back
+    every mail arrives once, within the retry cap and a few seconds."""
+    judge_mail(phase)
+    measured = phase.measured
+    retried = measured.get("jobs_retried", 0)
+    phase.targets.append(Target(f"jobs met the outage and retried ({retried:.0f})", retried > 0))
+    bound = measured.get("retry_cap", 0) + DRAIN_SLACK
+    drain = measured.get("drain", math.inf)
+    phase.targets.append(
+        Target(
+            f"every mail arrived within {bound:.0f} s of SMTP listening again ({seconds_or_never(drain)})",
+            drain <= bound,
+        )
+    )
+
+
+def seconds_or_never(value: float) -> str:
+    return seconds(None if math.isinf(value) else value)
+
+
 # --- The run ---------------------------------------------------------------------------------
 
 
@@ -549,9 +815,12 @@ class Fault:
 
 
 class Chaos:
-    def __init__(self, directory: Path, args: argparse.Namespace):
+    def __init__(self, directory: Path, args: argparse.Namespace, mail: MailSink):
         self.directory = directory
         self.args = args
+        self.mail = mail
+        self._members: list[tuple[int, str]] = []  # (id, email): accounts that ask for a reset
+        self._csrf = ("", "")  # the reset form's CSRF cookie and token
         self.run_id = f"{int(time.time())}-{os.getpid()}"
         self.title_prefix = "Chaos story "
         self.settings: dict[str, str] = {}
@@ -596,6 +865,8 @@ class Chaos:
                 str(REPO / "deploy" / "localstack.py"),
                 "up",
                 "--web",
+                "--workers",
+                str(JOB_WORKERS),
                 "--dir",
                 str(self.directory),
             ],
@@ -653,6 +924,108 @@ class Chaos:
                 raise SystemExit(f"The stack does not take stories ({created.last_outcome})\n{tail}")
         for _ in range(10):
             load.page(rng)
+
+    # Accounts that ask for a password reset, each once: one email expected per account.
+    def sign_up_members(self, count: int) -> None:
+        def sign_up(number: int) -> tuple[int, str]:
+            # The number first: usernames are made from the local part's first 25 characters.
+            email = f"m{number}-{self.run_id}@example.com"
+            body = json.dumps({"email": email, "password": f"chaos-{secret_suffix()}"}).encode()
+            status, _, data = http_request(
+                self.proxy, "POST", SIGN_UP, body=body, headers={"Content-Type": "application/json"}
+            )
+            if status != 201:
+                raise SystemExit(f"Sign-up failed ({status}): {data[:300]!r}")
+            return int(json.loads(data)["user"]["id"]), email
+
+        with ThreadPoolExecutor(4) as pool:
+            self._members.extend(pool.map(sign_up, range(1, count + 1)))
+        if count:
+            self._csrf = self.reset_form()
+
+    def take_members(self, count: int) -> list[tuple[int, str]]:
+        taken, self._members = self._members[:count], self._members[count:]
+        if len(taken) < count:
+            raise SystemExit("Too few members signed up for the job faults")
+        return taken
+
+    def reset_form(self) -> tuple[str, str]:
+        """The CSRF cookie and the form's token of the password-reset page (reused by every request)."""
+        connection = http.client.HTTPConnection(*self.proxy, timeout=REQUEST_TIMEOUT)
+        try:
+            connection.request("GET", RESET_PATH)
+            response = connection.getresponse()
+            page = response.read().decode(errors="replace")
+            cookies = " ".join(response.headers.get_all("Set-Cookie") or [])
+        finally:
+            connection.close()
+        cookie = re.search(r"\bcsrftoken=([^;\s]+)", cookies)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        if response.status != 200 or cookie is None or token is None:
+            raise SystemExit(f"The password-reset page did not give a CSRF token ({response.status})")
+        return cookie[1], token[1]
+
+    def request_reset(self, phase: Phase, email: str) -> bool:
+        """POSTs the password-reset form through the proxy, as a browser would; whether it was
+        answered as usual (302 to the "sent" page). Recorded with the phase's requests."""
+        cookie, token = self._csrf
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "email": email}).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookie}"}
+        started = now()
+        outcome: Outcome
+        try:
+            outcome, answer_headers, _ = http_request(
+                self.proxy, "POST", RESET_PATH, body=body, headers=headers
+            )
+        except (OSError, http.client.HTTPException) as error:
+            outcome, answer_headers = failure_kind(error), {}
+        # list.append is atomic: the load's threads append to the same list.
+        phase.records.append(
+            Record("reset", started, now() - started, outcome, "retry-after" in answer_headers)
+        )
+        return outcome == 302 and answer_headers.get("location", "").endswith(f"{RESET_PATH}sent/")
+
+    def settle_mail(
+        self,
+        phase: Phase,
+        asked: list[tuple[int, str]],
+        answered: list[tuple[int, str]],
+        deadline: float,
+    ) -> tuple[list[ResetJob], dict[str, list[float]]]:
+        """Waits (until `deadline`) for the reset jobs of `asked` to end and for a mail to each
+        account whose request was `answered`, then a moment more for any second copy; records the
+        targets' figures. Returns the jobs and when each address got mail."""
+        addresses = {email for _, email in answered}
+        user_ids = [user_id for user_id, _ in asked]
+        direct = self.settings["DIRECT_DATABASE_URL"]
+        while True:
+            jobs = reset_jobs(direct, user_ids)
+            mail = self.mail.arrivals(addresses)
+            ended = all(job.status in ("SUCCESSFUL", "FAILED") for job in jobs)
+            if (ended and len(jobs) >= len(answered) and len(mail) == len(addresses)) or now() > deadline:
+                break
+            time.sleep(0.1)
+        time.sleep(1.0)
+        jobs = reset_jobs(direct, user_ids)
+        mail = self.mail.arrivals(addresses)
+        phase.measured.update(
+            resets=len(asked),
+            resets_answered=len(answered),
+            jobs=len(jobs),
+            jobs_successful=sum(job.status == "SUCCESSFUL" for job in jobs),
+            mail_missing=len(addresses - mail.keys()),
+            mail_twice=sum(len(times) > 1 for times in mail.values()),
+        )
+        return jobs, mail
+
+    def job_workers(self) -> dict[int, int]:
+        """The stack's job workers that run: pid -> number (1: worker.pid, the scheduler)."""
+        found = {}
+        for pidfile in localstack.worker_pidfiles(self.directory):
+            pid = localstack.read_pid(pidfile)
+            if pid is not None and localstack.is_worker(pid):
+                found[pid] = int(pidfile.stem.partition("-")[2] or 1)
+        return found
 
     def run_phase(self, name: str) -> Phase:
         fault = FAULTS[name]
@@ -794,6 +1167,153 @@ class Chaos:
         phase.notes.append(f"SIGKILL to worker(s) {', '.join(map(str, killed))} of master {master}")
         return start, end
 
+    def job_worker_killed(self, phase: Phase) -> tuple[float, float]:
+        """Password resets in flight, the SMTP server holding each session at RCPT TO (a slow
+        mail server), so that both job workers are in the middle of a job; one is SIGKILLed and
+        replaced at once, as a supervisor would. Its job must go back to the queue once the
+        lease is over, run again and mail once. The other worker's job stays held until the
+        lease is over for it too: it must stay in that live worker's hand (RUNNING on it, never
+        returned to the queue, which would also mean a second mail)."""
+        lease = float(JOB_SETTINGS["QUILL_JOB_LEASE_SECONDS"])
+        members = self.take_members(KILL_RESETS)
+        direct = self.settings["DIRECT_DATABASE_URL"]
+        self.mail.hold(now() + JOBS_WAIT)  # until the kill (then shortened, below)
+        try:
+            answered = [member for member in members if self.request_reset(phase, member[1])]
+            workers = self.job_workers()
+            user_ids = [user_id for user_id, _ in answered]
+            deadline = now() + 15
+            while True:
+                running = [
+                    job
+                    for job in reset_jobs(direct, user_ids)
+                    if job.status == "RUNNING"
+                    and job.worker_ids
+                    and worker_pid(job.worker_ids[-1]) in workers
+                ]
+                if running and self.mail.held >= min(len(answered), len(workers)):
+                    break
+                if now() > deadline:
+                    raise SystemExit(
+                        f"No reset job was in the middle of its run within 15 s ({len(answered)} requested, "
+                        f"{self.mail.held} held at the SMTP server)\n{self.log_tail('worker.log')}"
+                    )
+                time.sleep(0.05)
+            victim, others = running[0], running[1:]
+            killed_id = victim.worker_ids[-1]
+            pid = worker_pid(killed_id)
+            start, start_wall = now(), time.time()
+            os.kill(pid, signal.SIGKILL)
+            wait_until(lambda: not localstack.alive(pid), 10, f"job worker {pid} did not die")
+            # The sessions held now stay held (later ones go through) until the lease of the
+            # other worker's job is over with a sweep or two to spare.
+            other = self.mail.keep_held(start + lease + OTHER_HELD_EXTRA)
+            replacement = localstack.spawn_worker(self.directory, self.settings, workers[pid])
+            returned: float | None = None  # when the killed job was seen back in the queue
+            replaced: float | None = None  # when the replacement first heartbeated
+            taken: set[str] = set()  # the other workers' jobs seen out of their hands
+            while now() < other.until or (returned is None and now() < start + lease + JOBS_WAIT):
+                polled = now()
+                if replaced is None and any(f"-{replacement}-" in worker for worker in live_workers(direct)):
+                    replaced = polled - start
+                for job in reset_jobs(direct, user_ids):
+                    if (
+                        job.id == victim.id
+                        and returned is None
+                        and (job.status != "RUNNING" or job.worker_ids[-1] != killed_id)
+                    ):
+                        returned = polled - start
+                    held = next((o for o in others if o.id == job.id), None)
+                    if (
+                        held
+                        and polled < other.until - 0.2
+                        and (job.status != "RUNNING" or job.worker_ids != held.worker_ids)
+                    ):
+                        taken.add(job.id)
+                time.sleep(0.1)
+            held_for = other.until - start
+            localstack.wait_for_workers_to_start(self.directory, self.settings, [replacement])
+            end = now()
+            replaced = end - start if replaced is None else replaced
+            jobs, mail = self.settle_mail(phase, members, answered, deadline=start + lease + JOBS_WAIT)
+        finally:
+            self.mail.release()
+        job = next((job for job in jobs if job.id == victim.id), victim)
+        email = next(email for user_id, email in answered if user_id == victim.user_id)
+        mailed = min(mail.get(email, [math.inf])) - start
+        rerun = job.status == "SUCCESSFUL" and killed_id in job.worker_ids and job.worker_ids[-1] != killed_id
+        claimed = job.started_at - start_wall if rerun and job.started_at is not None else None
+        rerun_by = "none"
+        if rerun:
+            rerun_by = (
+                "the replacement" if worker_pid(job.worker_ids[-1]) == replacement else "the other worker"
+            )
+        phase.measured.update(
+            lease=lease,
+            killed_job_attempts=len(job.worker_ids),
+            killed_job_rerun=float(rerun),
+            killed_job_returned=math.inf if returned is None else returned,
+            killed_job_mailed=mailed,
+            others_held=len(others),
+            others_taken=len(taken),
+            others_held_for=held_for,
+        )
+        phase.notes.append(
+            f"{len(answered)} password resets requested with the SMTP server holding at RCPT TO; job worker "
+            f"{pid} (worker {workers[pid]}) SIGKILLed in the middle of job {victim.id[:8]}; replacement "
+            f"{replacement} heartbeating {replaced:.1f}s later"
+        )
+        phase.notes.append(
+            f"the job: back in the queue {seconds(returned)} after the kill (lease {lease:.0f}s, heartbeat "
+            f"every {JOB_SETTINGS['QUILL_JOB_HEARTBEAT_SECONDS']}s), in a worker's hand again after "
+            f"{seconds(claimed)} ({rerun_by}), its mail after {seconds_or_never(mailed)}; {len(others)} "
+            f"job(s) of the other worker held at the SMTP server until {held_for:.1f}s after the kill; jobs "
+            "(attempts): " + ", ".join(f"{j.status}({len(j.worker_ids)})" for j in jobs)
+        )
+        return start, end
+
+    def smtp_down(self, phase: Phase) -> tuple[float, float]:
+        """The SMTP server stopped for --smtp-down seconds while password resets keep coming, one
+        every --reset-interval from RESET_MARGIN before the outage until about as long after it."""
+        cap = float(JOB_SETTINGS["QUILL_JOB_RETRY_MAX_SECONDS"])
+        members = self.take_members(reset_count(self.args))
+        answered: list[tuple[int, str]] = []
+        asked_at: dict[str, float] = {}
+
+        def ask() -> None:
+            for member in members:
+                asked_at[member[1]] = now()
+                if self.request_reset(phase, member[1]):
+                    answered.append(member)
+                time.sleep(self.args.reset_interval)
+
+        asker = threading.Thread(target=ask, daemon=True, name="resets")
+        asker.start()
+        time.sleep(RESET_MARGIN)
+        start = now()
+        self.mail.stop()
+        time.sleep(self.args.smtp_down)
+        self.mail.start()
+        end = now()
+        asker.join(timeout=len(members) * (self.args.reset_interval + REQUEST_TIMEOUT))
+        jobs, mail = self.settle_mail(phase, members, answered, deadline=end + cap + JOBS_WAIT)
+        during = sum(1 for r in phase.records if r.kind == "reset" and start <= r.start <= end)
+        arrivals = [arrived for times in mail.values() for arrived in times]
+        while_down = sum(1 for arrived in arrivals if start <= arrived <= end)
+        # The drain: until the last mail asked for before the server was back has arrived.
+        backlog = [min(mail.get(email, [math.inf])) for _, email in answered if asked_at[email] < end]
+        drain = max(0.0, max(backlog, default=end) - end)
+        retried = [job for job in jobs if len(job.worker_ids) > 1]
+        phase.measured.update(retry_cap=cap, drain=drain, jobs_retried=len(retried))
+        phase.notes.append(
+            f"SMTP server stopped {end - start:.1f}s; {len(answered)} of {len(members)} reset requests "
+            f"answered 302, {during} of them while it was down; {len(retried)} jobs retried (up to "
+            f"{max((len(job.worker_ids) for job in jobs), default=0)} attempts); {while_down} mails arrived "
+            f"while it was down; the last of the {len(backlog)} asked for before it was back arrived "
+            f"{seconds_or_never(drain)} after it listened again"
+        )
+        return start, end
+
     def slow_clients(self, phase: Phase) -> tuple[float, float]:
         """/healthz measured with the slow clients open, after a baseline without them. On a
         miss it is measured again (up to --slow-attempts): a host busy with other work slows
@@ -917,8 +1437,15 @@ FAULTS: dict[str, Fault] = {
     "sigterm": Fault("gunicorn SIGTERM+new master", Chaos.gunicorn_terminated, judge_nothing),
     "worker": Fault("gunicorn worker SIGKILL", Chaos.worker_killed, judge_nothing),
     "slow": Fault("slow clients", Chaos.slow_clients, judge_slow_clients),
+    "jobworker": Fault("job worker SIGKILL mid-job", Chaos.job_worker_killed, judge_job_worker_killed),
+    "smtp": Fault("SMTP down", Chaos.smtp_down, judge_smtp_down),
 }
-SHORT = ("pgbouncer", "worker")
+SHORT = ("pgbouncer", "worker", "jobworker", "smtp")
+
+
+def reset_count(args: argparse.Namespace) -> int:
+    """Reset requests during the SMTP fault: from RESET_MARGIN before the outage to as long after."""
+    return math.ceil((args.smtp_down + 2 * RESET_MARGIN) / args.reset_interval) + 1
 
 
 def probe_healthz(address: tuple[str, int], seconds: float) -> list[Record]:
@@ -994,11 +1521,15 @@ def open_slow_client(address: tuple[str, int], *, trickles_body: bool) -> socket
     return client
 
 
-def stack_environment() -> None:
-    """The stack serves with the production settings, whatever the caller runs with."""
+def stack_environment(smtp_port: int) -> None:
+    """The stack serves with the production settings, whatever the caller runs with, but for
+    the job settings of the job faults (JOB_SETTINGS) and its mail, sent to this run's server."""
     for key in STACK_KEYS:
         os.environ.pop(key, None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "blog_project.settings"
+    os.environ.update(JOB_SETTINGS)
+    # A session held up (the job-worker fault) waits longer than the default 10 s.
+    os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_port}?timeout={EMAIL_TIMEOUT_SECONDS}"
     os.environ.setdefault("WEB_CONCURRENCY", "3")
     os.environ.setdefault("JWT_ACCESS_MINUTES", "60")  # outlives the run
 
@@ -1013,7 +1544,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=0.1, help="pause between a client's requests (s)")
     parser.add_argument("--steady", type=float, help="steady load before and after each fault (s)")
     parser.add_argument("--down", type=float, help="how long PgBouncer and Redis stay down (s)")
-    parser.add_argument("--worker-kills", type=int, help="workers SIGKILLed, one a second")
+    parser.add_argument("--worker-kills", type=int, help="gunicorn workers SIGKILLed, one a second")
+    parser.add_argument("--smtp-down", type=float, default=10.0, help="how long SMTP stays down (s)")
+    parser.add_argument(
+        "--reset-interval", type=float, default=0.5, help="between password resets while SMTP is down (s)"
+    )
     parser.add_argument("--slow-clients", type=int, default=64)
     parser.add_argument("--slow-seconds", type=float, default=7.0, help="/healthz measured this long")
     parser.add_argument(
@@ -1037,18 +1572,26 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.threads <= 16:
         parser.error("--threads: 1 to 16")
 
-    stack_environment()
+    if not 0 < args.reset_interval <= args.smtp_down:
+        parser.error("--reset-interval: above 0, at most --smtp-down")
+
+    mail = MailSink()  # before the stack: its workers send here
+    stack_environment(mail.port)
     # SIGTERM (a test's timeout, a CI job cancelled) stops the stack too: see the finally below.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started = now()
     # Not /tmp's mkdtemp mode alone: `up` opens the folder to the postgres user.
     directory = Path(tempfile.mkdtemp(prefix="quill-chaos-"))
     os.environ["MEDIA_ROOT"] = str(directory / "media")  # the stack's own, removed with it
-    chaos = Chaos(directory, args)
+    chaos = Chaos(directory, args, mail)
     try:
+        mail.start()
         chaos.up()
         chaos.sign_up()
         chaos.warm_up()
+        chaos.sign_up_members(
+            KILL_RESETS * names.count("jobworker") + reset_count(args) * names.count("smtp")
+        )
         print(f"Stack up in {now() - started:.1f}s; faults: {', '.join(names)}", flush=True)
         for name in names:
             phase = chaos.run_phase(name)
@@ -1065,6 +1608,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         chaos.down()
+        mail.stop()
         shutil.rmtree(directory, ignore_errors=True)
     print(f"Chaos run took {now() - started:.0f}s.")
     return 0 if ok else 1

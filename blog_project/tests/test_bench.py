@@ -1,7 +1,9 @@
 """`make bench`'s short form: the harness (bench/run.py) end to end, on a tiny data set, for
-about a second per scenario at one concurrency, both cache modes and the floor. It checks that
-the tables come out and that no request failed (no socket error, no 5xx, no unexpected status),
-never how fast anything was: this machine's speed is not the code's."""
+about a second per scenario at one concurrency, both cache modes and the floor, then a few
+seconds of jobs (100 no-op and 20 email jobs with 1 and 2 workers, the enqueue cost in a request).
+It checks that the tables come out and that no request or job failed (no socket error, no 5xx, no
+unexpected status, every email at the SMTP sink), never how fast anything was: this machine's
+speed is not the code's."""
 
 from __future__ import annotations
 
@@ -47,7 +49,15 @@ def test_the_short_form_prints_the_tables_and_nothing_fails(tmp_path: Path) -> N
     # One table per scenario (the columns are as wide as their numbers), then the summaries.
     headers = re.findall(r"clients +cache +req/s +p50 ms +p99 ms +errors +5xx +×floor +×prev", done.stdout)
     assert len(headers) == len(SCENARIOS)
-    for heading in ("Summary (cache on)", "Startup and memory", "Queries per request"):
+    for heading in (
+        "Summary (cache on)",
+        "Startup and memory",
+        "Queries per request",
+        "Jobs:",
+        "Light load:",
+        "Enqueueing in a request:",
+        "Job targets:",
+    ):
         assert heading in done.stdout
     assert "FAILED" not in done.stdout
 
@@ -76,6 +86,26 @@ def test_the_short_form_prints_the_tables_and_nothing_fails(tmp_path: Path) -> N
     # The floor answers with exactly one query per request: the counting itself is right.
     for key in floor_scenarios:
         assert results["queries"]["floor"][key]["queries_per_request"] == 1
+
+    # Jobs: every batch ran to the end, every email reached the SMTP sink, and a reset request for a
+    # member enqueued its job with one query more than one for an unknown email (times not asserted).
+    jobs = results["jobs"]
+    assert {(run["kind"], run["workers"]) for run in jobs["throughput"]} == {
+        (kind, workers) for kind in ("noop", "email") for workers in (1, 2)
+    }
+    for run in jobs["throughput"]:
+        assert run["succeeded"] == run["jobs"] and not run["failed"] and not run["timed_out"], run
+        assert run["jobs_per_s"] > 0 and run["queries_per_job"] >= 1, run
+    assert [run["workers"] for run in jobs["paced"]] == [1, 2]
+    assert not any(run["timed_out"] for run in jobs["paced"])
+    if importlib.util.find_spec("aiosmtpd"):
+        assert jobs["sink"]["messages"] == jobs["sink"]["expected"] == 2 * jobs["settings"]["batch"]["email"]
+    cost = jobs["enqueue_cost"]
+    assert set(cost["statuses"]) == {"302"}, cost
+    sides = cost["sides"]
+    assert sides["member"]["jobs_per_request"] == 1 and sides["unknown"]["jobs_per_request"] == 0, cost
+    # PgBouncer's count, over a short probe: exact in accounts/tests/test_reset_queries.py.
+    assert abs(cost["extra_queries"] - 1) < 0.25, cost
 
     # Beside it (the same --results-dir, so never the repository's bench/results/ here): the rows,
     # the Markdown report, and the chart when matplotlib is installed.
