@@ -96,6 +96,15 @@ def _fresh_cache():
 
 
 @pytest.fixture
+def readers_cache(settings):
+    """The readers' cache on (the tests' settings have it off), starting and ending empty."""
+    settings.QUILL_CACHE = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def user(db):
     return UserFactory()
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.cache import cache
 from django.test import Client
 
 from accounts import services as account_services
@@ -22,14 +21,6 @@ CHANGELIST = "/admin/accounts/user/"
 TITLE = "A hushed telling"
 RESPONSE = "A hushed response, worth hiding."
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def readers_cache(settings):
-    settings.QUILL_CACHE = True
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
@@ -27,14 +26,6 @@ from posts.tests.factories import PostFactory
 
 # Real commits: the cache hears of a write when its transaction commits, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def readers_cache(settings):
-    settings.QUILL_CACHE = True
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
