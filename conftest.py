@@ -7,13 +7,9 @@ with a fast password hasher and static files served from the source folders.
 import os
 import socket
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from playwright.sync_api import sync_playwright
@@ -22,6 +18,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from blog_project import settings as production_settings
+from mail.testing import MailServer
 
 # The test settings module matches python_files (test_*.py) but holds no tests.
 collect_ignore = ["blog_project/test_settings.py"]
@@ -139,31 +136,9 @@ def unused_tcp_port() -> int:
         return sock.getsockname()[1]
 
 
-class MailServer:
-    """A real SMTP server (aiosmtpd) on a loopback port, plain, as a local mail catcher is;
-    `messages` is what arrived. It can be stopped and started again on the same port."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.messages: list[EmailMessage] = []
-        self._controller: Controller | None = None
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-
 @pytest.fixture
 def mail_server(unused_tcp_port) -> Iterator[MailServer]:
+    """A real SMTP server on a loopback port (mail.testing.MailServer); `messages` is what arrived."""
     server = MailServer(unused_tcp_port)
     server.start()
     yield server
@@ -174,7 +149,7 @@ def mail_server(unused_tcp_port) -> Iterator[MailServer]:
 def smtp_settings(settings, mail_server) -> MailServer:
     """Quill's mail goes over SMTP to `mail_server` (pytest-django would keep it in mail.outbox)."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", mail_server.port
+    settings.EMAIL_HOST, settings.EMAIL_PORT = mail_server.host, mail_server.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 5
     return mail_server

@@ -63,6 +63,10 @@ from typing import Any
 
 import localstack  # deploy/localstack.py, beside this script
 
+# The repository's root, after this folder: mail/testing.py, the SMTP server the tests use too.
+sys.path.append(str(localstack.REPO))
+from mail.testing import MailServer
+
 REPO = localstack.REPO
 SIGN_UP = "/api/v1/user/signup"
 SIGN_IN = "/api/v1/user/signin"
@@ -180,22 +184,20 @@ class Hold:
     until: float  # monotonic
 
 
-class MailSink:
-    """A real SMTP server (aiosmtpd) on a loopback port, plain, where the stack's jobs send
-    every email; it records who got what, and when. It can be stopped and started again on the
-    same port (SMTP down: connections refused), and can hold sessions at RCPT TO for a while
+class MailSink(MailServer):
+    """The SMTP server (mail.testing.MailServer) on a free loopback port, plain, where the stack's
+    jobs send every email; it records who got what, and when. It can be stopped and started again
+    on the same port (SMTP down: connections refused), and can hold sessions at RCPT TO for a while
     (a slow mail server: the job that sends stays in the middle of its run)."""
 
     def __init__(self) -> None:
-        self.port = localstack.free_port()
+        super().__init__(localstack.free_port())
         self._lock = threading.Lock()
-        self._arrivals: list[tuple[float, str]] = []  # (when, recipient), in order
         # Sessions wait at RCPT TO until the end of the hold they met, which can be changed
         # while they wait; every hold so far, to release them all.
         self._hold = Hold(0.0)
         self._holds = [self._hold]
         self.held = 0  # sessions waiting now
-        self._controller: Any = None
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -211,12 +213,6 @@ class MailSink:
                 with self._lock:
                     self.held -= 1
         envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        arrived = now()
-        with self._lock:
-            self._arrivals.extend((arrived, rcpt.lower()) for rcpt in envelope.rcpt_tos)
         return "250 OK"
 
     def hold(self, until: float) -> Hold:
@@ -236,26 +232,6 @@ class MailSink:
     def release(self) -> None:
         for hold in self._holds:
             hold.until = 0.0
-
-    def start(self) -> None:
-        from aiosmtpd.controller import Controller  # requirements-dev.txt
-
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def arrivals(self, addresses: set[str]) -> dict[str, list[float]]:
-        """When each of `addresses` got a message (an address with none is left out)."""
-        found: dict[str, list[float]] = {}
-        with self._lock:
-            for arrived, address in self._arrivals:
-                if address in addresses:
-                    found.setdefault(address, []).append(arrived)
-        return found
 
 
 @dataclass
