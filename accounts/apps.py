@@ -9,10 +9,7 @@ class AccountsConfig(AppConfig):
         from accounts import cache
         from accounts.events import EmailChanged
         from accounts.jobs import tell_the_old_address
-        from blog_project import (
-            cors,  # noqa: F401 (connects the CORS decision per view, before the first request)
-            readcache,
-        )
+        from faces import readcache
         from kernel.events import subscribe
 
         readcache.declare(models=cache.MODELS)

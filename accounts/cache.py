@@ -1,9 +1,9 @@
-"""What the accounts app's writes change for anonymous readers (blog_project.readcache)."""
+"""What the accounts app's writes change for anonymous readers (faces.readcache)."""
 
 from django.db.models import Model
 
 from accounts.models import Follow, Upload, User
-from blog_project.readcache import ALL, RowScopes, everywhere, nothing
+from faces.readcache import ALL, RowScopes, everywhere, nothing
 
 
 def _user(user: User, fields: frozenset[str] | None) -> tuple[str, ...]:

@@ -19,8 +19,8 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from accounts import services
 from accounts.jobs import send_password_reset
 from accounts.models import BIO_MAX_LENGTH, User
-from blog_project.exceptions import RateLimited, Suspended
-from blog_project.faces import client_ip
+from faces.registry import client_ip
+from kernel.exceptions import RateLimited, Suspended
 
 
 def too_many_attempts(refusal: RateLimited) -> str:

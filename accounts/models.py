@@ -1,5 +1,6 @@
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -10,9 +11,19 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from kernel.exceptions import InvalidToken
+
 USERNAME_MAX_LENGTH = 30
 BIO_MAX_LENGTH = 2000
 IMAGE_URL_MAX_LENGTH = 500
+# Tokens carry the credentials version they were issued under (User.credentials_version)...
+CREDENTIALS_CLAIM = "cv"
+STALE_CREDENTIALS = "Token is no longer valid: the password changed or the account signed out everywhere."
+# ...and the face that issued them, which alone accepts them: API v1's tokens live minutes and
+# are refreshed, the RealWorld API's live for days and may change the email or password without
+# the current one (its contract), so neither may stand in for the other.
+FACE_CLAIM = "face"
+OTHER_FACE = "Token is not valid here: it was issued by another API."
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_]+$", "Use only letters, digits and underscores in a username."
 )
@@ -111,6 +122,18 @@ class User(AbstractBaseUser, PermissionsMixin):
             secret=secret,
             algorithm="sha256",
         ).hexdigest()
+
+    def ensure_usable_token(self, *, claims: Mapping[str, object], face: str) -> None:
+        """Refuses a token another face issued (or one from before tokens named their face), and
+        one issued before this member's last password change or "sign out everywhere": the
+        tokens' counterpart of the session hash above.
+
+        Tokens from before credentials had versions carry none: they count as version 0.
+        """
+        if claims.get(FACE_CLAIM) != face:
+            raise InvalidToken(OTHER_FACE)
+        if claims.get(CREDENTIALS_CLAIM, 0) != self.credentials_version:
+            raise InvalidToken(STALE_CREDENTIALS)
 
 
 class Upload(models.Model):

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from redis.exceptions import RedisError
 
 from accounts.models import User
-from blog_project.exceptions import RateLimited
+from kernel.exceptions import RateLimited
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # With the shared cache down, attempts cannot be counted: auth fails closed for this long.

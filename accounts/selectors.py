@@ -7,7 +7,7 @@ from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef
 from django.db.models.functions import Coalesce
 
 from accounts.models import Follow, User
-from blog_project.exceptions import NotAllowed, NotFound
+from kernel.exceptions import NotAllowed, NotFound
 
 
 def get_author(*, username: str) -> User:

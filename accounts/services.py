@@ -1,6 +1,6 @@
 """Account rules: sign-up, sign-in, tokens, suspension. Called by the pages, API and admin."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
@@ -29,6 +29,8 @@ from accounts.events import (
 )
 from accounts.models import (
     BIO_MAX_LENGTH,
+    CREDENTIALS_CLAIM,
+    FACE_CLAIM,
     IMAGE_URL_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
     Follow,
@@ -37,18 +39,10 @@ from accounts.models import (
 )
 from accounts.ratelimit import count_auth_attempt
 from accounts.uploads import clean_image_url, forget_uploads_of
-from blog_project.exceptions import Conflict, InvalidToken, NotFound, Suspended
-from blog_project.text import normalize_newlines
 from kernel.events import announce
+from kernel.exceptions import Conflict, InvalidToken, NotFound, Suspended
+from kernel.text import normalize_newlines
 
-# Tokens carry the credentials version they were issued under (accounts.models.User).
-CREDENTIALS_CLAIM = "cv"
-STALE_CREDENTIALS = "Token is no longer valid: the password changed or the account signed out everywhere."
-# ...and the face that issued them, which alone accepts them: API v1's tokens live minutes and
-# are refreshed, the RealWorld API's live for days and may change the email or password without
-# the current one (its contract), so neither may stand in for the other.
-FACE_CLAIM = "face"
-OTHER_FACE = "Token is not valid here: it was issued by another API."
 WRONG_PASSWORD = "That is not your current password."
 
 
@@ -195,18 +189,6 @@ def issue_access_token(*, user: User, lifetime: timedelta, face: str) -> str:
     return str(token)
 
 
-def ensure_usable_token(*, user: User, claims: Mapping[str, object], face: str) -> None:
-    """Refuses a token another face issued (or one from before tokens named their face), and
-    one issued before the user's last password change or "sign out everywhere".
-
-    Tokens from before credentials had versions carry none: they count as version 0.
-    """
-    if claims.get(FACE_CLAIM) != face:
-        raise InvalidToken(OTHER_FACE)
-    if claims.get(CREDENTIALS_CLAIM, 0) != user.credentials_version:
-        raise InvalidToken(STALE_CREDENTIALS)
-
-
 def _refresh_token(raw_refresh: str) -> RefreshToken:
     """The refresh token, checked for signature, expiry, type and the blacklist."""
     try:
@@ -228,7 +210,7 @@ def rotate_refresh_token(*, refresh: str, face: str) -> TokenPair:
     user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}, is_active=True).first()
     if user is None:
         raise InvalidToken("No active account found for the given token.")
-    ensure_usable_token(user=user, claims=token.payload, face=face)
+    user.ensure_usable_token(claims=token.payload, face=face)
     # blacklist() is annotated as returning the BlacklistedToken, but it returns what
     # get_or_create returns: the row and whether this call created it.
     _, newly_revoked = cast(tuple[BlacklistedToken, bool], token.blacklist())

@@ -44,7 +44,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from accounts.models import Upload, User
 from accounts.ratelimit import count_attempt
-from blog_project.exceptions import RateLimited, TooLarge
+from kernel.exceptions import RateLimited, TooLarge
 
 MiB = 1024 * 1024
 # Pillow format name -> (content type, file extension).
@@ -391,7 +391,7 @@ def media_url(upload: Upload) -> str:
 
     Local files and public buckets have one from the storage. A private bucket's URLs are
     presigned and expire, so then it is Quill's own /media/<name>, which redirects to a
-    fresh presigned URL (blog_project.media)."""
+    fresh presigned URL (accounts.media)."""
     media = storage()
     if getattr(media, "querystring_auth", False):
         return f"{settings.MEDIA_URL}{upload.file}"

@@ -14,7 +14,6 @@ urlpatterns = [
     path("settings/email/", views.settings_email, name="settings_email"),
     path("settings/password/", views.settings_password, name="settings_password"),
     path("settings/sessions/", views.settings_sign_out_everywhere, name="settings_sessions"),
-    path("settings/export/", views.settings_export, name="settings_export"),
     path("settings/delete/", views.settings_delete, name="settings_delete"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", views.PasswordResetSentView.as_view(), name="password_reset_sent"),

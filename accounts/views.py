@@ -11,9 +11,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
-from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_POST
 
 from accounts import services, uploads
 from accounts.forms import (
@@ -31,26 +29,16 @@ from accounts.forms import (
 from accounts.models import User
 from accounts.ratelimit import count_auth_attempt
 from accounts.selectors import signed_in_user
-from blog_project.exceptions import Conflict, RateLimited, Suspended, TooLarge
-from blog_project.faces import client_ip, error_response
-from blog_project.middleware import allow_body_size
-from posts.export import export_archive
-
-
-def _next_url(request: HttpRequest) -> str:
-    """Where the visitor was going (?next= or the form's hidden field), if it is on this site."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
+from faces.middleware import allow_body_size
+from faces.pages import add_refusal, next_url
+from faces.registry import client_ip, error_response
+from kernel.exceptions import Conflict, RateLimited, Suspended, TooLarge
 
 
 def _render_form(
     request: HttpRequest, template: str, form: SignInForm | SignUpForm, status: int = 200
 ) -> HttpResponse:
-    return render(request, template, {"form": form, "next": _next_url(request)}, status=status)
+    return render(request, template, {"form": form, "next": next_url(request)}, status=status)
 
 
 def _too_many_attempts(
@@ -64,7 +52,7 @@ def _too_many_attempts(
 
 def _signed_in(request: HttpRequest, user: User) -> HttpResponse:
     login(request, user)
-    return redirect(_next_url(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
+    return redirect(next_url(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 def signin(request: HttpRequest) -> HttpResponse:
@@ -135,15 +123,6 @@ def _settings_page(request: HttpRequest, user: User, status: int = 200, **bound:
     return render(request, SETTINGS_TEMPLATE, context, status=status)
 
 
-def _refused(form: Form, error: ValidationError | Conflict) -> None:
-    """Puts a refusal of accounts.services on the fields it names."""
-    if isinstance(error, Conflict):
-        for field, message in error.errors.items():
-            form.add_error(field, message)
-    else:
-        form.add_error(None, error)
-
-
 @login_required
 def settings_page(request: HttpRequest) -> HttpResponse:
     return _settings_page(request, signed_in_user(request.user))
@@ -158,7 +137,7 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
         try:
             services.update_profile(user=user, **form.cleaned_data)
         except (ValidationError, Conflict) as error:
-            _refused(form, error)
+            add_refusal(form, error)
         else:
             messages.success(request, "Profile saved.")
             return redirect("accounts:settings")
@@ -211,7 +190,7 @@ def settings_email(request: HttpRequest) -> HttpResponse:
         except RateLimited as refusal:
             form.add_error(None, too_many_attempts(refusal))
         except (ValidationError, Conflict) as error:
-            _refused(form, error)
+            add_refusal(form, error)
         else:
             messages.success(request, f"Your email is now {user.email}. Use it to sign in.")
             return redirect("accounts:settings")
@@ -229,7 +208,7 @@ def settings_password(request: HttpRequest) -> HttpResponse:
         except RateLimited as refusal:
             form.add_error(None, too_many_attempts(refusal))
         except ValidationError as error:
-            _refused(form, error)
+            add_refusal(form, error)
         else:
             update_session_auth_hash(request, user)  # this browser stays signed in
             messages.success(request, "Password changed. Every other device and app is signed out.")
@@ -248,16 +227,6 @@ def settings_sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_safe
-def settings_export(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request.user)
-    response = HttpResponse(export_archive(user=user), content_type="application/zip")
-    filename = f"quill-{user.username}-{timezone.now():%Y-%m-%d}.zip"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-@login_required
 @require_POST
 def settings_delete(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request.user)
@@ -268,7 +237,7 @@ def settings_delete(request: HttpRequest) -> HttpResponse:
         except RateLimited as refusal:
             form.add_error(None, too_many_attempts(refusal))
         except ValidationError as error:
-            _refused(form, error)
+            add_refusal(form, error)
         else:
             logout(request)
             messages.success(request, "Your account, your stories and your pictures are deleted. Goodbye.")

@@ -172,7 +172,7 @@ def credentials(lifetime_hours: int) -> dict[str, object]:
 
     from accounts.models import User
     from accounts.services import issue_access_token
-    from blog_project.api.v1 import FACE as V1
+    from faces.api.v1 import FACE as V1
 
     lifetime = timedelta(hours=lifetime_hours)
     authors = User.objects.filter(email__endswith="@bench.example").exclude(username=MEMBER)

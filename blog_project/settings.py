@@ -10,8 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from blog_project.email_url import smtp_server_from_url
 from blog_project.storage_url import storage_from_url
+from mail.email_url import smtp_server_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     # Background jobs: django-tasks' API, django-tasks-db's queue, then Quill's worker and admin.
     "django_tasks",
     "django_tasks_db",
+    # What the faces share (registry, middleware, CORS, readers' cache, API and page bases).
+    "faces",
     "jobs",
     "mail",
     "accounts",
@@ -74,25 +76,25 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "blog_project.middleware.RequestLogMiddleware",
+    "faces.middleware.RequestLogMiddleware",
     # ETags on answers a browser may keep, and 304 for an If-None-Match that still matches;
     # before SecurityHeaders, so it sees the no-store of signed-in answers and leaves them be.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "blog_project.middleware.SecurityHeadersMiddleware",
-    "blog_project.middleware.BodySizeLimitMiddleware",
+    "faces.middleware.SecurityHeadersMiddleware",
+    "faces.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Anonymous readers' answers, kept whole: everything below runs only when it has none.
-    "blog_project.readcache.ReadersCacheMiddleware",
+    "faces.readcache.ReadersCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "blog_project.middleware.CoreRefusalMiddleware",
-    "blog_project.unavailable.DatabaseUnavailableMiddleware",
+    "faces.middleware.CoreRefusalMiddleware",
+    "faces.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "blog_project.urls"
@@ -108,10 +110,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "blog_project.context_processors.canonical_url",
+                "faces.context_processors.canonical_url",
             ],
-            # {% url %} remembering what it reversed (blog_project.reversing).
-            "builtins": ["blog_project.reversing"],
+            # {% url %} remembering what it reversed (faces.reversing).
+            "builtins": ["faces.reversing"],
         },
     },
 ]
@@ -160,7 +162,7 @@ else:
             "LOCATION": str(BASE_DIR / "var" / "cache.sqlite3"),
         }
     }
-# Anonymous readers' pages and API answers kept whole in that cache (blog_project.readcache),
+# Anonymous readers' pages and API answers kept whole in that cache (faces.readcache),
 # invalidated by every write that changes them. On by default with Redis only: the SQLite file
 # is there to count rate limits exactly, not to serve whole pages faster.
 QUILL_CACHE = env_bool("QUILL_CACHE", bool(REDIS_URL))
@@ -209,7 +211,7 @@ QUILL_REALWORLD_TOKEN_DAYS = env_int("QUILL_REALWORLD_TOKEN_DAYS", 30)
 
 # --- Email ------------------------------------------------------------------------------------
 # EMAIL_URL: empty prints emails on the console (`make run` shows the reset link there). Else
-# the SMTP server, its scheme saying how it is secured (blog_project.email_url): smtp://host:25
+# the SMTP server, its scheme saying how it is secured (mail.email_url): smtp://host:25
 # plain, smtp+tls://user:password@host:587 STARTTLS, smtps:// or smtp+ssl://...:465 implicit TLS;
 # user and password percent-encoded; options in the query string (?timeout=10).
 EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
@@ -308,7 +310,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-CSRF_FAILURE_VIEW = "blog_project.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "faces.errors.csrf_failure"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
@@ -329,10 +331,10 @@ if QUILL_HTTPS:
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # --- API ------------------------------------------------------------------------------------
-# Each face (blog_project.api.v1, ...) sets its own authentication, permissions, parsers,
+# Each face (faces.api.v1, ...) sets its own authentication, permissions, parsers,
 # renderers and error handler; nothing here decides them for all.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "blog_project.api.schema.FaceAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "faces.api.schema.FaceAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # Proxies in front of gunicorn whose X-Forwarded-For is trusted for client IPs (0: none).
@@ -356,7 +358,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- CORS: front ends served from another origin call the RealWorld API (only it: the views
-# that say `cross_origin`, blog_project/cors.py); API v1's cookie pages are never opened up.
+# that say `cross_origin`, faces/cors.py); API v1's cookie pages are never opened up.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
 CORS_URLS_REGEX = r"^$"  # no path by itself: the views decide
 CORS_EXPOSE_HEADERS = ["Retry-After"]
@@ -368,7 +370,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "blog_project.logging.JsonFormatter"}},
-    "filters": {"drop_unavailable_tracebacks": {"()": "blog_project.unavailable.DropUnavailableTracebacks"}},
+    "filters": {"drop_unavailable_tracebacks": {"()": "faces.unavailable.DropUnavailableTracebacks"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",

@@ -8,16 +8,16 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import media
 from accounts.api import v1 as accounts_v1
-from blog_project import media
-from blog_project.api import realworld, v1
-from blog_project.faces import mount
-from blog_project.health import favicon, livez, readyz
+from faces.api import realworld, v1
+from faces.health import favicon, livez, readyz
+from faces.registry import mount
 
-handler400 = "blog_project.errors.bad_request"
-handler403 = "blog_project.errors.permission_denied"
-handler404 = "blog_project.errors.page_not_found"
-handler500 = "blog_project.errors.server_error"
+handler400 = "faces.errors.bad_request"
+handler403 = "faces.errors.permission_denied"
+handler404 = "faces.errors.page_not_found"
+handler500 = "faces.errors.server_error"
 
 api_docs = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -21,7 +21,7 @@ keepalive = 5
 # 1,000 ms at 2,000, 200 ms at 20,000). Worker memory stays flat under load (bench: ~105 MiB).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = max_requests // 10
-# The app writes one JSON line per request (blog_project.middleware.RequestLogMiddleware: method,
+# The app writes one JSON line per request (faces.middleware.RequestLogMiddleware: method,
 # path, status, duration, request id, user); gunicorn's own access line would write each again.
 # GUNICORN_ACCESS_LOG=- turns it back on (to stdout), in this JSON shape.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None

@@ -3,11 +3,10 @@ origins (the RealWorld API), decided by the view, not by a path pattern."""
 
 from typing import Any
 
-from corsheaders.signals import check_request_enabled
 from django.conf import settings
 from django.http import HttpRequest
 
-from blog_project.faces import view_at
+from faces.registry import view_at
 
 
 def view_allows_cross_origin(sender: Any, request: HttpRequest, **kwargs: Any) -> bool:
@@ -22,6 +21,3 @@ def view_allows_cross_origin(sender: Any, request: HttpRequest, **kwargs: Any) -
         return False
     view_class = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
     return bool(getattr(view_class, "cross_origin", False))
-
-
-check_request_enabled.connect(view_allows_cross_origin)

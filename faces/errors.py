@@ -1,12 +1,12 @@
 """Django's error handlers and CSRF failure view: each answers in the envelope of the face that
-owns the path (see blog_project.faces)."""
+owns the path (see faces.registry)."""
 
 import sys
 
 from django.http import HttpRequest, HttpResponse
 
-from blog_project.faces import error_response
-from blog_project.unavailable import is_database_unavailable, unavailable_response
+from faces.registry import error_response
+from faces.unavailable import is_database_unavailable, unavailable_response
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

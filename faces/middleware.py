@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
-from blog_project.exceptions import QuillError
-from blog_project.faces import error_response, face_for, view_at
+from faces.registry import error_response, face_for, view_at
+from kernel.exceptions import QuillError
 
 request_logger = logging.getLogger("quill.request")
 View = TypeVar("View", bound=Callable[..., Any])

@@ -40,7 +40,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 from redis.exceptions import RedisError
 
-from blog_project.faces import view_at
+from faces.registry import view_at
 from kernel.events import Event, subscribe
 
 logger = logging.getLogger("quill.readcache")

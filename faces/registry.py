@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.urls import Resolver404, ResolverMatch, URLResolver, get_resolver, include, path, resolve
 
-from blog_project.exceptions import (
+from kernel.exceptions import (
     Conflict,
     InvalidToken,
     NotAllowed,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
-from blog_project.faces import error_response
+from faces.registry import error_response
 
 RETRY_AFTER_SECONDS = 2
 WARNING_INTERVAL_SECONDS = 10.0

@@ -7,7 +7,7 @@ class JobsConfig(AppConfig):
     verbose_name = "Background jobs"
 
     def ready(self) -> None:
-        from blog_project import readcache
+        from faces import readcache
         from jobs import cache
 
         readcache.declare(models=cache.MODELS)

@@ -6,7 +6,7 @@ class PostsConfig(AppConfig):
     name = "posts"
 
     def ready(self) -> None:
-        from blog_project import readcache
+        from faces import readcache
         from posts import cache
 
         readcache.declare(models=cache.MODELS, events=cache.EVENTS, upcoming=cache.UPCOMING)

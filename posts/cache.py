@@ -1,4 +1,4 @@
-"""What the posts app's writes change for anonymous readers (blog_project.readcache): every
+"""What the posts app's writes change for anonymous readers (faces.readcache): every
 model of the app, the events of its writes that send no signals, and when lists change by
 themselves (a scheduled story going up)."""
 
@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.db.models import Model
 
-from blog_project.readcache import ALL, LISTS, EventScopes, RowScopes, everywhere, nothing, story_scope
+from faces.readcache import ALL, LISTS, EventScopes, RowScopes, everywhere, nothing, story_scope
 from kernel.events import Event
 from posts.events import PostsRerendered, PostsTakenDown
 from posts.models import Clap, Comment, CreateRequest, Post, Revision, Tag

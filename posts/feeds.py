@@ -18,7 +18,7 @@ from django.utils.html import escape, format_html
 
 from accounts.models import User
 from accounts.selectors import get_author
-from blog_project.exceptions import NotFound
+from kernel.exceptions import NotFound
 from posts.models import Post, normalize_tag
 from posts.selectors import published_posts
 

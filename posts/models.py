@@ -7,7 +7,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.text import slugify
 
-from blog_project.reversing import remembered_reverse
+from faces.reversing import remembered_reverse
 from posts.markdown import render_markdown
 
 TITLE_MAX_LENGTH = 200

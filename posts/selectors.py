@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Now
 
 from accounts.models import Follow, User
-from blog_project.exceptions import NotFound
+from kernel.exceptions import NotFound
 from posts.models import Clap, Comment, Post, Tag, normalize_tag, readers_see, readers_see_response
 from posts.search import clean_query, filter_by_search
 

@@ -17,9 +17,9 @@ from django.utils.text import slugify
 from accounts.models import User
 from accounts.ratelimit import count_attempt
 from accounts.uploads import clean_image_url
-from blog_project.exceptions import Conflict, NotAllowed, NotFound, StaleWrite
-from blog_project.text import normalize_newlines
 from kernel.events import Event, announce
+from kernel.exceptions import Conflict, NotAllowed, NotFound, StaleWrite
+from kernel.text import normalize_newlines
 from posts.events import (
     Clapped,
     CommentAdded,

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from blog_project.readcache import by_slug, cached_for_readers
+from faces.readcache import by_slug, cached_for_readers
 from posts import sitemaps, views
 from posts.feeds import AuthorFeed, LatestStoriesFeed, TagFeed
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("write/", views.write, name="write"),
     path("write/preview/", views.preview, name="preview"),
     path("me/stories/", views.my_stories, name="my_stories"),
+    path("settings/export/", views.export_stories, name="export"),
     path("feed.xml", LatestStoriesFeed(), name="feed"),
     re_path(r"^@(?P<username>[A-Za-z0-9_]+)/feed\.xml$", AuthorFeed(), name="author_feed"),
     path("tag/<str:tag>/feed.xml", TagFeed(), name="tag_feed"),

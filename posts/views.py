@@ -1,6 +1,6 @@
 """Reader pages, the editor, the author's own story list, and claps, follows and responses.
 Rules live in services/selectors; their refusals (not found, not yours) become the friendly
-error pages (blog_project.faces)."""
+error pages (faces.registry)."""
 
 import difflib
 from collections.abc import Callable
@@ -16,21 +16,21 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts import services as account_services
 from accounts import uploads
 from accounts.models import User
 from accounts.selectors import get_followed, get_profile, signed_in_user
-from blog_project.exceptions import NotAllowed, NotFound, RateLimited, StaleWrite, TooLarge
-from blog_project.middleware import allow_body_size
+from faces.middleware import allow_body_size
+from faces.pages import add_refusal, json_answer, json_or_redirect, next_url, sign_in_first, wants_json
+from kernel.exceptions import NotAllowed, NotFound, RateLimited, StaleWrite, TooLarge
+from posts.export import export_archive
 from posts.forms import PostForm, ResponseForm
 from posts.markdown import render_markdown
 from posts.models import Comment, Post, Revision, normalize_tag
@@ -235,16 +235,6 @@ def _bound_form(request: HttpRequest, post: Post | None, user: User) -> tuple[Po
     return form, retry_after
 
 
-def _refused(form: PostForm, error: ValidationError) -> None:
-    """Puts a refusal of posts.services beside the fields it names."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, problems in error.message_dict.items():
-        name = EDITOR_FIELD.get(field, field)
-        form.add_error(name if name in form.fields else None, problems)
-
-
 def _status_change(
     action: str, post: Post | None, when: datetime | None
 ) -> tuple[bool | None, datetime | None]:
@@ -360,7 +350,7 @@ def _editor(request: HttpRequest, post: Post | None) -> HttpResponse:
     try:
         saved = _save(user, post, action, form)
     except ValidationError as error:
-        _refused(form, error)  # the typed text stays in the form
+        add_refusal(form, error, field_names=EDITOR_FIELD)  # the typed text stays in the form
         return _editor_page(request, form, post)
     except StaleWrite as refusal:
         return _conflict_page(request, form, refusal.current, action)
@@ -523,37 +513,6 @@ class StoryResponse:
     can_delete: bool
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    # Browsers send `text/html, ..., */*`: only a request that prefers JSON gets it.
-    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
-
-
-def _json(request: HttpRequest, data: dict[str, Any], status: int = 200) -> JsonResponse:
-    response = JsonResponse(data, status=status)
-    patch_vary_headers(response, ["Accept"])
-    return response
-
-
-def _back(request: HttpRequest, default: str) -> str:
-    """Where to go after an action: ?next= (or the form's `next`) when it is on this site."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _sign_in_first(request: HttpRequest, back: str, message: str) -> HttpResponse:
-    """Anonymous visitors are sent to sign in, then back to the page they were on (not to
-    the POST-only address of the action)."""
-    signin = redirect_to_login(back)
-    if _wants_json(request):
-        return _json(request, {"error": message, "signin_url": signin["Location"]}, status=401)
-    messages.info(request, message)
-    return signin
-
-
 def _wanted(request: HttpRequest, *, on: str, off: str, now: bool) -> bool:
     """The state the member asked for: the button says which (so a double submit does not
     undo itself); without it, the opposite of the current state."""
@@ -600,44 +559,40 @@ def _story_page(request: HttpRequest, post: Post, form: ResponseForm, status: in
 @require_POST
 def clap_story(request: HttpRequest, slug: str) -> HttpResponse:
     """Claps for a story, or takes the clap back."""
-    back = _back(request, reverse("posts:detail", args=[slug]))
+    back = next_url(request, reverse("posts:detail", args=[slug]))
     if not isinstance(request.user, User):
-        return _sign_in_first(request, back, "Sign in to clap for stories.")
+        return sign_in_first(request, back, "Sign in to clap for stories.")
     member = request.user
     post = _social(get_post_by_slug(slug=slug, user=member, social=True))
     if wanted := _wanted(request, on="clap", off="unclap", now=post.clapped):
         clap(post=post, member=member)
     else:
         unclap(post=post, member=member)
-    if _wants_json(request):
-        post = _social(get_post_by_slug(slug=slug, user=member, social=True))
-        return _json(
-            request,
-            {
-                "clapped": post.clapped,
-                "clap_count": post.clap_count,
-                "count_text": _claps_text(post.clap_count),
-            },
-        )
-    if wanted:
-        messages.success(request, f"You clapped for “{post.title}”.")
-    else:
-        messages.success(request, f"You took back your clap for “{post.title}”.")
-    return redirect(back)
+
+    def now_clapped() -> dict[str, Any]:
+        after = _social(get_post_by_slug(slug=slug, user=member, social=True))
+        return {
+            "clapped": after.clapped,
+            "clap_count": after.clap_count,
+            "count_text": _claps_text(after.clap_count),
+        }
+
+    message = f"You clapped for “{post.title}”." if wanted else f"You took back your clap for “{post.title}”."
+    return json_or_redirect(request, to=back, message=message, data=now_clapped)
 
 
 @require_POST
 def follow_author(request: HttpRequest, username: str) -> HttpResponse:
     """Follows an author, or stops following them."""
     if not isinstance(request.user, User):
-        back = _back(request, reverse("posts:author", args=[username]))
-        return _sign_in_first(request, back, "Sign in to follow authors.")
+        back = next_url(request, reverse("posts:author", args=[username]))
+        return sign_in_first(request, back, "Sign in to follow authors.")
     member = request.user
     # Suspended authors too, so that following them can be undone (following is refused).
     author = get_followed(username=username, viewer=member)
     # A suspended author has no page to go back to.
     page = reverse("posts:author", args=[author.username]) if author.is_active else reverse("posts:following")
-    back = _back(request, page)
+    back = next_url(request, page)
     wanted = _wanted(request, on="follow", off="unfollow", now=author.followed_by_viewer)
     try:
         if wanted:
@@ -645,26 +600,30 @@ def follow_author(request: HttpRequest, username: str) -> HttpResponse:
         else:
             account_services.unfollow(follower=member, followed=author)
     except ValidationError as exc:  # following oneself
-        if _wants_json(request):
-            return _json(request, {"error": " ".join(exc.messages)}, status=400)
-        messages.error(request, " ".join(exc.messages))
-        return redirect(back)
-    if _wants_json(request):
-        author = get_followed(username=author.username, viewer=member)
-        return _json(
+        refusal = " ".join(exc.messages)
+        return json_or_redirect(
             request,
-            {
-                "username": author.username,
-                "following": author.followed_by_viewer,
-                "follower_count": author.follower_count,
-                "count_text": _followers_text(author.follower_count),
-            },
+            to=back,
+            message=refusal,
+            data=lambda: {"error": refusal},
+            status=400,
+            level=messages.ERROR,
         )
+
+    def now_following() -> dict[str, Any]:
+        after = get_followed(username=author.username, viewer=member)
+        return {
+            "username": after.username,
+            "following": after.followed_by_viewer,
+            "follower_count": after.follower_count,
+            "count_text": _followers_text(after.follower_count),
+        }
+
     if wanted:
-        messages.success(request, f"You follow {author.display_name}: their new stories appear in Following.")
+        message = f"You follow {author.display_name}: their new stories appear in Following."
     else:
-        messages.success(request, f"You no longer follow {author.display_name}.")
-    return redirect(back)
+        message = f"You no longer follow {author.display_name}."
+    return json_or_redirect(request, to=back, message=message, data=now_following)
 
 
 def respond(request: HttpRequest, slug: str) -> HttpResponse:
@@ -674,7 +633,7 @@ def respond(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":  # e.g. going back to a page that showed an error
         return redirect(f"{story_url}#responses")
     if not isinstance(request.user, User):
-        return _sign_in_first(request, f"{story_url}#respond", "Sign in to respond.")
+        return sign_in_first(request, f"{story_url}#respond", "Sign in to respond.")
     member = request.user
     post = get_post_by_slug(slug=slug, user=member, social=True)
     form = ResponseForm(request.POST)
@@ -692,14 +651,16 @@ def respond(request: HttpRequest, slug: str) -> HttpResponse:
             )
             status, retry_after = 429, refusal.retry_after
         else:
-            if _wants_json(request):
-                url = f"{story_url}#response-{comment.pk}"
-                return _json(request, {"id": comment.pk, "url": url}, status=201)
-            messages.success(request, "Your response is published.")
-            return redirect(f"{story_url}#response-{comment.pk}")
-    if _wants_json(request):
-        response: HttpResponse = _json(
-            request,
+            url = f"{story_url}#response-{comment.pk}"
+            return json_or_redirect(
+                request,
+                to=url,
+                message="Your response is published.",
+                data=lambda: {"id": comment.pk, "url": url},
+                status=201,
+            )
+    if wants_json(request):
+        response: HttpResponse = json_answer(
             {"error": "Your response was not published.", "details": form.errors},
             status=429 if retry_after is not None else 400,
         )
@@ -717,7 +678,7 @@ def delete_response(request: HttpRequest, slug: str, comment_id: int) -> HttpRes
     comment = get_comment(post=post, comment_id=comment_id, viewer=request.user)
     if not can_delete_comment(comment=comment, user=request.user):
         raise NotAllowed(thing="comment")
-    back = _back(request, f"{post.get_absolute_url()}#responses")
+    back = next_url(request, f"{post.get_absolute_url()}#responses")
     if request.method == "POST":
         delete_comment(comment=comment, user=signed_in_user(request.user))
         messages.success(request, "The response is deleted.")
@@ -748,3 +709,14 @@ def robots(request: HttpRequest) -> HttpResponse:
 
 # Pages only a signed-in member sees, or that only answer forms.
 ROBOTS_DISALLOWED = ("posts:write", "posts:my_stories", "posts:following", "accounts:settings", "admin:index")
+
+
+@login_required
+@require_safe
+def export_stories(request: HttpRequest) -> HttpResponse:
+    """The member's stories as a zip of Markdown files (linked from their settings)."""
+    user = signed_in_user(request.user)
+    response = HttpResponse(export_archive(user=user), content_type="application/zip")
+    filename = f"quill-{user.username}-{timezone.now():%Y-%m-%d}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

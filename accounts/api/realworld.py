@@ -22,9 +22,9 @@ from accounts.api.realworld_serializers import (
 )
 from accounts.models import User
 from accounts.selectors import signed_in_user
-from blog_project.api.realworld import FACE, RealWorldAPIView, error_responses, errors
-from blog_project.faces import client_ip
-from blog_project.readcache import cached_for_readers
+from faces.api.realworld import FACE, RealWorldAPIView, error_responses, errors
+from faces.readcache import cached_for_readers
+from faces.registry import client_ip
 
 
 def _token_for(user: User) -> str:

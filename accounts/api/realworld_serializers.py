@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
 
-from accounts.models import BIO_MAX_LENGTH, User
-from blog_project.api.fields import (
+from accounts.api.fields import (
     EMAIL_SCHEMA,
     IMAGE_URL_SCHEMA,
     NEW_PASSWORD_SCHEMA,
     USERNAME_SCHEMA,
     EmailText,
-    StrictCharField,
 )
-from blog_project.api.realworld import OptionalTextField
+from accounts.models import BIO_MAX_LENGTH, User
+from faces.api.fields import StrictCharField
+from faces.api.realworld import OptionalTextField
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise

@@ -27,8 +27,8 @@ from accounts.api.v1_serializers import (
 )
 from accounts.models import User
 from accounts.selectors import signed_in_user
-from blog_project.api.v1 import FACE, ErrorSerializer, V1APIView, error_responses
-from blog_project.faces import client_ip
+from faces.api.v1 import FACE, ErrorSerializer, V1APIView, error_responses
+from faces.registry import client_ip
 
 SIGN_IN_FAILED = "Incorrect email or password."
 # The image types an upload may be, as the schema names them.

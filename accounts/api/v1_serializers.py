@@ -2,16 +2,16 @@
 
 from rest_framework import serializers
 
-from accounts.models import BIO_MAX_LENGTH, User
-from blog_project.api.fields import (
+from accounts.api.fields import (
     EMAIL_SCHEMA,
     IMAGE_URL_SCHEMA,
     NAME_SCHEMA,
     NEW_PASSWORD_SCHEMA,
     USERNAME_SCHEMA,
     EmailText,
-    StrictCharField,
 )
+from accounts.models import BIO_MAX_LENGTH, User
+from faces.api.fields import StrictCharField
 
 
 class UserSerializer(serializers.ModelSerializer):

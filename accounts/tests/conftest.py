@@ -21,8 +21,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import issue_tokens
-from blog_project.api.v1 import FACE as V1
 from blog_project.storage_url import storage_from_url
+from faces.api.v1 import FACE as V1
 
 BUCKET = "quill-test-media"
 

@@ -9,8 +9,8 @@ from django.test import Client, override_settings
 from accounts.models import User
 from accounts.services import issue_tokens, rotate_refresh_token
 from accounts.tests.factories import UserFactory
-from blog_project.api.v1 import FACE as V1
-from blog_project.exceptions import InvalidToken
+from faces.api.v1 import FACE as V1
+from kernel.exceptions import InvalidToken
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/accounts/user/"

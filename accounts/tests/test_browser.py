@@ -41,7 +41,7 @@ pytestmark = [pytest.mark.system, pytest.mark.browser, pytest.mark.django_db(tra
 @pytest.fixture
 def media_served_by_quill(monkeypatch: pytest.MonkeyPatch) -> None:
     """live_server answers /media/ from MEDIA_ROOT itself (Django's _MediaFilesHandler), before
-    any URL pattern: hand those requests to Quill's own view (blog_project/media.py) instead,
+    any URL pattern: hand those requests to Quill's own view (accounts/media.py) instead,
     so the pictures are served as `make run` serves them."""
     monkeypatch.setattr(_MediaFilesHandler, "_should_handle", lambda self, path: False)
 

@@ -11,8 +11,8 @@ from accounts import uploads
 from accounts.models import Upload, User
 from accounts.services import issue_tokens
 from accounts.tests import images
-from blog_project.api.v1 import FACE as V1
 from blog_project.tests.realworld.contract import client_for
+from faces.api.v1 import FACE as V1
 
 pytestmark = pytest.mark.django_db
 ME = "/api/v1/user/me"

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from accounts.ratelimit import count_auth_attempt
-from blog_project.exceptions import RateLimited
+from kernel.exceptions import RateLimited
 
 
 def waits(email: str, ip: str) -> int | None:

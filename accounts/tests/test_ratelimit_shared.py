@@ -12,8 +12,8 @@ import pytest
 from django.db import transaction
 
 from accounts.ratelimit import count_auth_attempt
-from blog_project.exceptions import RateLimited
 from blog_project.tests.bare_gunicorn import bare_gunicorn
+from kernel.exceptions import RateLimited
 
 
 @pytest.mark.django_db

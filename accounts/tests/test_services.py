@@ -7,8 +7,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts import services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD
-from blog_project.api.v1 import FACE as V1
-from blog_project.exceptions import Conflict, Suspended
+from faces.api.v1 import FACE as V1
+from kernel.exceptions import Conflict, Suspended
 
 pytestmark = pytest.mark.django_db
 GOOD_PASSWORD = "a-long-unusual-passphrase"

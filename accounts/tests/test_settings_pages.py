@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import issue_tokens
 from accounts.tests.factories import PASSWORD, UserFactory
-from blog_project.api.v1 import FACE as V1
+from faces.api.v1 import FACE as V1
 from jobs.testing import run_ready_jobs
 from posts.models import Post
 from posts.tests.factories import PostFactory

@@ -11,8 +11,8 @@ from django.test import Client
 from accounts import services as account_services
 from accounts.models import Follow, User
 from accounts.tests.factories import UserFactory
-from blog_project.exceptions import NotFound
 from blog_project.tests.realworld.contract import client_for
+from kernel.exceptions import NotFound
 from posts import services
 from posts.models import Post
 from posts.tests.factories import PostFactory

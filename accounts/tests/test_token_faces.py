@@ -15,9 +15,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import User
 from accounts.services import issue_access_token, issue_tokens
 from accounts.tests.factories import PASSWORD
-from blog_project.api.realworld import FACE as REALWORLD
-from blog_project.api.v1 import FACE as V1
 from blog_project.tests.realworld.contract import RealWorldClient, client_for, token_for
+from faces.api.realworld import FACE as REALWORLD
+from faces.api.v1 import FACE as V1
 from posts.tests.factories import PostFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from PIL import ImageFile
 from accounts import uploads
 from accounts.models import Upload
 from accounts.tests import images
-from blog_project.exceptions import RateLimited
+from kernel.exceptions import RateLimited
 from posts.tests.factories import PostFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from accounts import uploads
 from accounts.models import Upload
 from accounts.tests import images
 from accounts.tests.factories import UserFactory
-from blog_project.exceptions import TooLarge
 from blog_project.storage_url import storage_from_url
+from kernel.exceptions import TooLarge
 
 pytestmark = pytest.mark.django_db
 NAME = re.compile(r"uploads/\d{4}/\d{2}/[A-Za-z0-9_-]{22}\.(jpg|png|webp|gif)")

@@ -9,7 +9,7 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from openapi_spec_validator import validate
 
-from blog_project.api.fields import NOT_BLANK_PATTERN
+from faces.api.fields import NOT_BLANK_PATTERN
 from posts.tests.api_contract import POST_KEYS
 
 ROUTES = {

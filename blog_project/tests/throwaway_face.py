@@ -19,11 +19,11 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.selectors import get_author
-from blog_project import exceptions as core
 from blog_project import urls as quill_urls
-from blog_project.api.auth import JWTSchemeAuthentication
-from blog_project.api.parsers import JSONParser
-from blog_project.faces import MESSAGES, Face, mount, status_of
+from faces.api.auth import JWTSchemeAuthentication
+from faces.api.parsers import JSONParser
+from faces.registry import MESSAGES, Face, mount, status_of
+from kernel import exceptions as core
 
 
 def render_error(request: HttpRequest | None, status_code: int, message: str) -> JsonResponse:

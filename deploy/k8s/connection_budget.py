@@ -17,7 +17,7 @@ A sidecar's cap is what its pgbouncer.ini (with its %include files, as mounted i
 allows for each database: pool_size (default_pool_size unless the database sets its own)
 + reserve_pool_size, at most max_db_connections. max_connections and the reserves come from
 ConfigMap quill-db-capacity (and a CloudNativePG Cluster, when the overlay has one, must run
-with the same values). blog_project/tests/test_k8s.py checks every overlay with this.
+with the same values). deploy/tests/test_k8s.py checks every overlay with this.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from typing import Any, cast
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -12,9 +13,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.tokens import Token
 
-from accounts.models import User
-from accounts.services import ensure_usable_token
-from blog_project.exceptions import InvalidToken
+from kernel.exceptions import InvalidToken
 
 
 class JWTSchemeAuthentication(JWTAuthentication):
@@ -27,7 +26,7 @@ class JWTSchemeAuthentication(JWTAuthentication):
 
     scheme = "Bearer"
     openapi_name = "jwtAuth"
-    face = ""  # the Face.name whose tokens this accepts (accounts.services.FACE_CLAIM)
+    face = ""  # the Face.name whose tokens this accepts (the user model's FACE_CLAIM)
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.scheme} realm="{self.www_authenticate_realm}"'
@@ -46,11 +45,11 @@ class JWTSchemeAuthentication(JWTAuthentication):
     # simplejwt types the return as an unbound TypeVar, which no override can match.
     def get_user(self, validated_token: Token) -> AbstractBaseUser:  # type: ignore[override]
         user = super().get_user(validated_token)
-        assert isinstance(user, User)  # the project's user model
+        assert isinstance(user, get_user_model())
         try:
             # Another face's token, or one from before a password change or "sign out
-            # everywhere", is refused.
-            ensure_usable_token(user=user, claims=validated_token.payload, face=self.face)
+            # everywhere", is refused (by the user model, as Django's sessions are).
+            user.ensure_usable_token(claims=validated_token.payload, face=self.face)
         except InvalidToken as refusal:
             raise AuthenticationFailed(refusal.message, code=refusal.code) from refusal
         return user

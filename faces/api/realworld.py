@@ -22,10 +22,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from blog_project import exceptions as core
-from blog_project.api.auth import JWTSchemeAuthentication, OptionalAuthentication
-from blog_project.api.parsers import JSONParser
-from blog_project.faces import MESSAGES, Face
+from faces.api.auth import JWTSchemeAuthentication, OptionalAuthentication
+from faces.api.parsers import JSONParser
+from faces.registry import MESSAGES, Face
+from kernel import exceptions as core
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
@@ -193,7 +193,7 @@ class RealWorldView(OptionalAuthentication):
     openapi_body_errors = BODY_ERRORS
     openapi_tag = "RealWorld"
     rate_limited = False
-    # Cross-origin front ends call this face (blog_project.cors).
+    # Cross-origin front ends call this face (faces.cors).
     cross_origin = True
 
     def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:

@@ -18,7 +18,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions
 
-from blog_project.api.fields import DocumentedField
+from faces.api.fields import DocumentedField
 
 BODY_ERRORS = (400, 413, 415)  # malformed or invalid, too large, not JSON
 

@@ -24,14 +24,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from blog_project import exceptions as core
+from kernel import exceptions as core
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
 
-from blog_project.api.auth import JWTSchemeAuthentication, OptionalAuthentication
-from blog_project.api.parsers import JSONParser
-from blog_project.faces import MESSAGES, Face
+from faces.api.auth import JWTSchemeAuthentication, OptionalAuthentication
+from faces.api.parsers import JSONParser
+from faces.registry import MESSAGES, Face
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -5,10 +5,10 @@ import pytest
 from django.test import Client
 
 from accounts.services import issue_tokens
-from blog_project import exceptions
-from blog_project.api.v1 import FACE as V1
-from blog_project.faces import STATUS_OF, status_of
 from blog_project.tests.throwaway_face import FACE as THROWAWAY
+from faces.api.v1 import FACE as V1
+from faces.registry import STATUS_OF, status_of
+from kernel import exceptions
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("blog_project.tests.throwaway_face")]
 

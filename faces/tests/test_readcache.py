@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from blog_project import readcache
-from blog_project.api.v1 import FACE as V1
+from faces import readcache
+from faces.api.v1 import FACE as V1
 from posts import services
 from posts.models import Post
 from posts.tests.factories import PostFactory

@@ -1,13 +1,13 @@
 """EMAIL_URL: its scheme says how the SMTP server is secured, as Django projects spell it
-(blog_project.email_url), and mail really goes out through it."""
+(mail.email_url), and mail really goes out through it."""
 
 import secrets
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from blog_project.email_url import SMTPServer, smtp_server_from_url
 from blog_project.tests.test_settings import run_django
+from mail.email_url import SMTPServer, smtp_server_from_url
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import signed_in_user
-from blog_project.api.fields import NO_NUL_PATTERN
-from blog_project.api.realworld import RealWorldAPIView, error_responses
-from blog_project.readcache import by_slug, cached_for_readers
+from faces.api.fields import NO_NUL_PATTERN
+from faces.api.realworld import RealWorldAPIView, error_responses
+from faces.readcache import by_slug, cached_for_readers
 from posts import selectors, services
 from posts.api.realworld_serializers import (
     MultipleArticlesSerializer,

@@ -7,8 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.realworld_serializers import envelope, text
-from blog_project.api.fields import LETTER_OR_DIGIT_PATTERN, StrictListField
-from blog_project.api.realworld import OptionalTextField, TimestampField
+from faces.api.fields import LETTER_OR_DIGIT_PATTERN, StrictListField
+from faces.api.realworld import OptionalTextField, TimestampField
 from posts.models import (
     COMMENT_MAX_LENGTH,
     CONTENT_MAX_LENGTH,

@@ -19,9 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import signed_in_user
-from blog_project.api.v1 import ErrorSerializer, V1APIView, V1ListAPIView, error_responses
-from blog_project.exceptions import StaleWrite
-from blog_project.readcache import by_id, cached_for_readers
+from faces.api.v1 import ErrorSerializer, V1APIView, V1ListAPIView, error_responses
+from faces.readcache import by_id, cached_for_readers
+from kernel.exceptions import StaleWrite
 from posts import selectors, services
 from posts.api.v1_serializers import (
     PostCreatedSerializer,

@@ -11,9 +11,9 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.api.fields import IMAGE_URL_SCHEMA
 from accounts.api.v1_serializers import AuthorSerializer
-from blog_project.api.fields import (
-    IMAGE_URL_SCHEMA,
+from faces.api.fields import (
     LETTER_OR_DIGIT_PATTERN,
     NOT_BLANK_PATTERN,
     DocumentedField,

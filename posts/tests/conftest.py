@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import issue_tokens
-from blog_project.api.v1 import FACE as V1
+from faces.api.v1 import FACE as V1
 
 
 @pytest.fixture

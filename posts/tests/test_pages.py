@@ -619,7 +619,7 @@ def test_story_forms_work_with_the_csrf_token_they_carry(user):
 
 
 def test_the_server_error_page_is_friendly(rf):
-    from blog_project.errors import server_error
+    from faces.errors import server_error
 
     response = server_error(rf.get("/"))
     assert response.status_code == 500

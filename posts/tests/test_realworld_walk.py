@@ -11,8 +11,8 @@ from django.test import Client
 from accounts.models import User
 from accounts.services import issue_tokens
 from accounts.tests.factories import PASSWORD
-from blog_project.api.v1 import FACE as V1
 from blog_project.tests.realworld.contract import QUILL_TIMESTAMP, REALWORLD_TIMESTAMP, RealWorldClient
+from faces.api.v1 import FACE as V1
 from posts.models import Comment, Post
 
 pytestmark = pytest.mark.django_db

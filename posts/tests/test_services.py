@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from blog_project.exceptions import NotAllowed, NotFound
+from kernel.exceptions import NotAllowed, NotFound
 from posts import selectors, services
 from posts.models import Post
 from posts.search import filter_by_search

@@ -4,36 +4,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
-from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.tests.factories import UserFactory
-from blog_project.exceptions import NotAllowed, NotFound, RateLimited
+from kernel.exceptions import NotAllowed, NotFound, RateLimited
 from posts import selectors, services
 from posts.models import Clap, Comment
 from posts.tests.factories import PostFactory
 from posts.tests.queries import tag_queries
 
 pytestmark = pytest.mark.django_db
-
-
-def test_following_is_once_per_pair_and_never_oneself(user, other_user):
-    account_services.follow(follower=user, followed=other_user)
-    account_services.follow(follower=user, followed=other_user)
-    profile = account_selectors.get_profile(username=other_user.username, viewer=user)
-    assert (profile.follower_count, profile.followed_by_viewer) == (1, True)
-    with pytest.raises(ValidationError):
-        account_services.follow(follower=user, followed=user)
-    account_services.unfollow(follower=user, followed=other_user)
-    account_services.unfollow(follower=user, followed=other_user)
-    profile = account_selectors.get_profile(username=other_user.username.upper(), viewer=user)
-    assert (profile.follower_count, profile.followed_by_viewer) == (0, False)
-
-
-def test_a_suspended_member_has_no_profile(user):
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    with pytest.raises(NotFound):
-        account_selectors.get_profile(username=user.username, viewer=None)
 
 
 def test_claps_are_once_per_member_and_only_for_published_stories(user, other_user):

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from blog_project.exceptions import StaleWrite
+from kernel.exceptions import StaleWrite
 from posts import services
 from posts.markdown import EXCERPT_LENGTH, excerpt_of
 from posts.models import Post, Revision

@@ -24,8 +24,8 @@ from referencing.jsonschema import DRAFT202012
 
 from accounts.models import User
 from accounts.services import issue_access_token
-from blog_project.api.realworld import FACE as REALWORLD
-from blog_project.api.v1 import FACE as V1
+from faces.api.realworld import FACE as REALWORLD
+from faces.api.v1 import FACE as V1
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
