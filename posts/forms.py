@@ -19,7 +19,6 @@ LOCAL_TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.
 LOCAL_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 SCHEDULE_TIME_REQUIRED = "Choose the date and time to publish at."
 SCHEDULE_TIME_INVALID = "Give the time as a date and an hour, e.g. 2026-12-24 09:00."
-SCHEDULE_TIME_PAST = "Choose a time in the future (to publish now, press Publish)."
 
 
 class StoryFields(TypedDict):
@@ -130,11 +129,9 @@ class PostForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        cleaned["published_at"] = None
+        cleaned["schedule_at"] = None
         if cleaned.get("action") == "schedule":
-            when = self._schedule_time(cleaned)
-            if when is not None:
-                cleaned["published_at"] = when
+            cleaned["schedule_at"] = self._schedule_time(cleaned)
         return cleaned
 
     def _schedule_time(self, cleaned: Mapping[str, Any]) -> datetime | None:
@@ -148,15 +145,7 @@ class PostForm(forms.Form):
                 return None
         if when is None:
             self.add_error("publish_at", SCHEDULE_TIME_REQUIRED)
-            return None
-        try:
-            in_the_past = when <= timezone.now()
-        except (OverflowError, ValueError):
-            in_the_past = False
-        if in_the_past:
-            self.add_error("publish_at", SCHEDULE_TIME_PAST)
-            return None
-        return when
+        return when  # posts.services decides whether it is still to come
 
     def text_fields(self) -> StoryFields:
         """The story fields as posts.services takes them."""

@@ -126,22 +126,36 @@ def _apply_excerpt(post: Post) -> None:
 UNPUBLISHED: dict[str, object] = {"status": Post.Status.DRAFT, "published_at": None}
 
 
-def _apply_status(post: Post, publish: bool | None, published_at: datetime | None) -> None:
+def _apply_status(
+    post: Post, publish: bool | None, published_at: datetime | None, schedule_at: datetime | None
+) -> None:
     """publish False: a draft, whatever `published_at` says (a draft has no publication time).
-    publish True: up now, or at `published_at` (a future time schedules it, a past one is
-    kept as the date readers see; a story already up or scheduled keeps its time unless one
-    is given). Neither (None): a `published_at` alone publishes at that time."""
+    publish True: up at `published_at` (a future time schedules it, a past one is kept as the
+    date readers see), or without one up now: a draft, and a scheduled story too; a story
+    already up keeps its date. Neither (None): a `published_at` alone publishes at that time.
+    `schedule_at`: the story goes up then, which must be still to come (the faces' Schedule)."""
+    if schedule_at is not None:
+        if publish is False or published_at is not None:
+            raise ValueError("schedule_at is given alone: it publishes at that time")
+        try:
+            in_the_past = schedule_at <= timezone.now()
+        except OverflowError:  # the first hours of year 1, in a zone ahead of UTC
+            in_the_past = True
+        if in_the_past:
+            raise ValidationError({"published_at": [SCHEDULE_IN_PAST]})
+        published_at = schedule_at
     if publish is False:
         for field, value in UNPUBLISHED.items():
             setattr(post, field, value)
     elif published_at is not None:
         post.status = Post.Status.PUBLISHED
         post.published_at = published_at
-    elif publish and not post.is_published_or_scheduled:
+    elif publish and not post.is_published:
         post.status = Post.Status.PUBLISHED
         post.published_at = timezone.now()
 
 
+SCHEDULE_IN_PAST = "Choose a time in the future (to publish now, press Publish)."
 # Scheduling further ahead is a typo. The limit is a year, as the time is written (in its own
 # zone), so that the API schemas can state it exactly.
 SCHEDULE_YEARS_AHEAD = 10
@@ -208,16 +222,18 @@ def create_post(
     publish: bool | None = None,
     cover_image: str = "",
     published_at: datetime | None = None,
+    schedule_at: datetime | None = None,
 ) -> Post:
-    """A new story: a draft, published now (`publish`), or scheduled (`published_at` ahead);
-    `publish=False` is a draft even with a `published_at` (_apply_status)."""
+    """A new story: a draft, published now (`publish`), or scheduled (`published_at` ahead,
+    or `schedule_at`, which must be ahead); `publish=False` is a draft even with a
+    `published_at` (_apply_status)."""
     _validate_text(title, content, description)
     cover_image = _clean_cover(cover_image)
-    _validate_schedule(published_at)
+    _validate_schedule(published_at or schedule_at)
     tag_names = clean_tags(tags)
     post = Post(author=author, title=title.strip(), description=description.strip(), cover_image=cover_image)
     _apply_content(post, content)
-    _apply_status(post, publish, published_at)
+    _apply_status(post, publish, published_at, schedule_at)
     _save_with_unique_slug(post)
     _set_tags(post, tag_names)
     if (published := _published(post, before=None)) is not None:
@@ -312,9 +328,11 @@ def update_post(
     publish: bool | None = None,
     cover_image: str | None = None,
     published_at: datetime | None = None,
+    schedule_at: datetime | None = None,
     expected_version: int | None = None,
 ) -> Post:
-    """Changes only the fields given (None leaves a field as it is) and makes a new version.
+    """Changes only the fields given (None leaves a field as it is) and makes a new version;
+    `publish`, `published_at` and `schedule_at` as for create_post.
 
     With `expected_version` (the version the editor or client loaded), a story changed since
     is not overwritten: StaleWrite carries the current one. A change of title or text keeps
@@ -323,7 +341,7 @@ def update_post(
     ensure_author(post=post, user=editor)
     _validate_text(title, content, description)
     cover_image = None if cover_image is None else _clean_cover(cover_image)
-    _validate_schedule(published_at)
+    _validate_schedule(published_at or schedule_at)
     tag_names = clean_tags(tags) if tags is not None else None
     # The row lock makes the version check and the save one step for simultaneous saves.
     try:
@@ -349,7 +367,7 @@ def update_post(
         _apply_content(post, content)
     if cover_image is not None:
         post.cover_image = cover_image
-    _apply_status(post, publish, published_at)
+    _apply_status(post, publish, published_at, schedule_at)
     post.version = stored.version + 1
     post.save()
     if (post.title, post.content) != (previous.title, previous.content):

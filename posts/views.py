@@ -235,33 +235,24 @@ def _bound_form(request: HttpRequest, post: Post | None, user: User) -> tuple[Po
     return form, retry_after
 
 
-def _status_change(
-    action: str, post: Post | None, when: datetime | None
-) -> tuple[bool | None, datetime | None]:
-    """(publish, published_at) for posts.services, by the button pressed (post None: a new one)."""
-    if action == "publish":  # a scheduled story goes up now
-        return True, timezone.now() if post is not None and post.is_scheduled else None
+def _status_change(action: str, when: datetime | None) -> dict[str, Any]:
+    """How the button pressed publishes, in posts.services' terms ("save": as it is)."""
+    if action == "publish":
+        return {"publish": True}
     if action == "schedule":
-        return True, when
+        return {"schedule_at": when}
     if action in ("draft", "unschedule", "unpublish"):
-        return False, None
-    return None, None  # "save": as it is
+        return {"publish": False}
+    return {}
 
 
 def _save(user: User, post: Post | None, action: str, form: PostForm) -> Post:
     fields = form.text_fields()
-    when = form.cleaned_data["published_at"]  # Schedule's time, else None
-    publish, published_at = _status_change(action, post, when)
+    status = _status_change(action, form.cleaned_data["schedule_at"])
     if post is None:
-        return create_post(author=user, publish=publish, published_at=published_at, **fields)
-    return update_post(
-        post=post,
-        editor=user,
-        publish=publish,
-        published_at=published_at,
-        expected_version=form.cleaned_data["version"],
-        **fields,
-    )
+        return create_post(author=user, **status, **fields)
+    version = form.cleaned_data["version"]
+    return update_post(post=post, editor=user, expected_version=version, **status, **fields)
 
 
 def _saved_message(action: str, post: Post, was_live: bool) -> str:

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -140,6 +141,53 @@ def test_the_api_schedules_with_a_future_published_at(writer):
     assert response.status_code == 201
     assert Post.objects.get().is_scheduled
     assert Client().get("/api/v1/blog/bulk").json()["count"] == 0
+
+
+def test_publishing_a_scheduled_story_without_a_time_puts_it_up_now_on_every_face(
+    user, writer, api_client_for
+):
+    """One rule in posts.services: `publish` with no time means now, for a scheduled story
+    too (the editor's "Publish now", API v1's `published: true`); a live story keeps its date."""
+
+    def scheduled_story() -> Post:
+        return services.create_post(
+            author=user, title="Soon", content="x", published_at=timezone.now() + timedelta(days=2)
+        )
+
+    by_service = services.update_post(post=scheduled_story(), editor=user, publish=True)
+    by_api = scheduled_story()
+    answer = writer.patch(detail(by_api), {"published": True}, format="json")
+    assert answer.status_code == 200
+    by_editor = scheduled_story()
+    page = Client()
+    page.force_login(user)
+    form = {"title": "Soon", "content": "x", "tags": "", "version": by_editor.version, "action": "publish"}
+    assert page.post(f"/p/{by_editor.slug}/edit/", form).status_code == 302
+    for post in (by_service, by_api, by_editor):
+        post.refresh_from_db()
+        assert post.is_published and post.published_at is not None
+        assert timezone.now() - post.published_at < timedelta(minutes=1), post.title
+
+    went_up = by_service.published_at
+    services.update_post(post=by_service, editor=user, publish=True, title="Again")
+    by_service.refresh_from_db()
+    assert by_service.published_at == went_up
+
+
+@pytest.mark.parametrize("ahead", [timedelta(seconds=-1), timedelta(days=-400)])
+def test_a_schedule_must_be_still_to_come_whichever_face_asks(user, ahead):
+    when = timezone.now() + ahead
+    with pytest.raises(ValidationError) as refused:
+        services.create_post(author=user, title="Late", content="x", schedule_at=when)
+    assert refused.value.message_dict == {"published_at": [services.SCHEDULE_IN_PAST]}
+    draft = services.create_post(author=user, title="Draft", content="x", publish=False)
+    with pytest.raises(ValidationError):
+        services.update_post(post=draft, editor=user, schedule_at=when)
+    draft.refresh_from_db()
+    assert not draft.is_published_or_scheduled and Post.objects.count() == 1
+    later = timezone.now() + timedelta(hours=3)
+    scheduled = services.update_post(post=draft, editor=user, schedule_at=later)
+    assert scheduled.is_scheduled and scheduled.published_at == later
 
 
 # --- Revisions -----------------------------------------------------------------------------
