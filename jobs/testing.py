@@ -3,8 +3,6 @@
 from datetime import timedelta
 from unittest import mock
 
-from django_tasks_db.management.commands.db_worker import Worker
-
 from jobs.worker import QuillWorker
 
 
@@ -27,5 +25,5 @@ def run_ready_jobs(*, max_tasks: int | None = None) -> None:
         heartbeat_seconds=60,
         lease=timedelta(minutes=5),
     )
-    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
-        Worker.run(worker)
+    with mock.patch("jobs.worker.close_old_connections"):
+        worker.work()

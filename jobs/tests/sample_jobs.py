@@ -50,3 +50,15 @@ def slow(*, key: str, seconds: float) -> None:
     mark(f"{key}-started")
     time.sleep(seconds)
     mark(f"{key}-done")
+
+
+@job()
+def noop() -> None:
+    """Does nothing: what a job costs the worker itself."""
+
+
+@job(attempts=1)
+def mark_once(*, key: str) -> None:
+    """Writes its row with a plain INSERT, so that a second run of the job would fail on the
+    unique key (and, with one attempt, stay FAILED): a job run twice cannot go unseen."""
+    Session.objects.create(session_key=key, session_data="", expire_date=timezone.now() + timedelta(days=1))

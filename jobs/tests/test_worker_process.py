@@ -1,6 +1,7 @@
-"""Real `manage.py worker` processes on the test database: killed mid-job (another worker runs
-the job again, its effect happens once), stopped by SIGTERM (the job in hand finishes) and
-stopped by a second signal (the job in hand goes back to the queue)."""
+"""Real `manage.py worker` processes on the test database: two at once on a batch (each job
+claimed and run once), killed mid-job (another worker runs the job again, its effect happens
+once), stopped by SIGTERM (the job in hand finishes) and stopped by a second signal (the job in
+hand goes back to the queue)."""
 
 import json
 import os
@@ -14,11 +15,12 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import connection, transaction
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from jobs.tests.sample_jobs import slow
+from jobs.models import Worker
+from jobs.tests.sample_jobs import mark_once, slow
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
@@ -72,6 +74,25 @@ def marked(key: str) -> int:
 
 def status(result) -> str:
     return DBTaskResult.objects.get(id=result.id).status
+
+
+def test_two_workers_on_one_batch_run_each_job_once(start_worker):
+    start_worker(), start_worker()
+    wait_for(lambda: Worker.objects.count() == 2, seconds=30, what="both workers to start")
+    with transaction.atomic():  # the whole batch appears at once, as in `make bench`
+        ids = [mark_once.enqueue(key=f"batch-{n}").id for n in range(200)]
+
+    ended = [TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
+    wait_for(
+        lambda: DBTaskResult.objects.filter(status__in=ended).count() == len(ids),
+        seconds=60,
+        what="the batch to end",
+    )
+    jobs = list(DBTaskResult.objects.filter(id__in=ids))
+    # A job run twice would have failed its second run (mark_once: a plain INSERT, one attempt).
+    assert all(job.status == TaskResultStatus.SUCCESSFUL and len(job.worker_ids) == 1 for job in jobs)
+    assert Session.objects.filter(session_key__startswith="batch-").count() == len(ids)
+    assert len({job.worker_ids[0] for job in jobs}) == 2  # both took their share
 
 
 def test_a_job_whose_worker_is_killed_runs_again_on_another_with_its_effect_once(start_worker):

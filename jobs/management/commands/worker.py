@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django_tasks_db.compat import TASKS_LOGGER
 
 from jobs.scheduler import start_scheduler
-from jobs.worker import QuillWorker, new_worker_id
+from jobs.worker import QuillWorker, new_worker_id, signals_held
 
 
 class Command(BaseCommand):
@@ -55,7 +55,9 @@ class Command(BaseCommand):
             heartbeat_seconds=settings.QUILL_JOB_HEARTBEAT_SECONDS,
             lease=timedelta(seconds=settings.QUILL_JOB_LEASE_SECONDS),
         )
-        periodic = start_scheduler() if scheduler else None
+        # The scheduler's threads keep the shutdown signals blocked: they reach the worker alone.
+        with signals_held():
+            periodic = start_scheduler() if scheduler else None
         worker.configure_signals()
         try:
             worker.run()
