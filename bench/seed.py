@@ -54,7 +54,7 @@ def seed(*, authors: int, stories: int, seed_value: int) -> dict[str, float | in
     from django.contrib.auth.hashers import make_password
     from django.utils.text import slugify
 
-    from posts.markdown import render_story
+    from posts.markdown import render_post
     from posts.services import SLUG_BASE_LENGTH
 
     started = time.monotonic()
@@ -66,13 +66,13 @@ def seed(*, authors: int, stories: int, seed_value: int) -> dict[str, float | in
     bodies = []
     for _ in range(min(DISTINCT_BODIES, stories)):
         content = corpus.body(rng)
-        story = render_story(content)
+        rendered_post = render_post(content)
         bodies.append(
             {
                 "content": content,
-                "body_html": story.html,
-                "reading_time": story.reading_minutes,
-                "excerpt": story.excerpt(),
+                "body_html": rendered_post.html,
+                "reading_time": rendered_post.reading_minutes,
+                "excerpt": rendered_post.excerpt(),
             }
         )
     rendered = time.monotonic()

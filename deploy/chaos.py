@@ -406,11 +406,11 @@ class Load:
             self.records.append(Record("abandon", started, now() - started, ABANDONED))
 
     def read(self, rng: random.Random) -> None:
-        story = self.run.random_acknowledged(rng)
-        if story is None:
+        post_id = self.run.random_acknowledged(rng)
+        if post_id is None:
             self.page(rng)
             return
-        self.request("read", "GET", f"{BLOG}/{story}")
+        self.request("read", "GET", f"{BLOG}/{post_id}")
 
     def page(self, rng: random.Random) -> None:
         pages = max(1, math.ceil(self.run.acknowledged_count() / PAGE_SIZE))
@@ -466,14 +466,14 @@ def verify(direct_url: str, author_id: int, creates: list[Create], title_prefix:
     except Exception as error:  # the check itself could not run: a failure too
         check.error = f"{type(error).__name__}: {error}".strip()
         return check
-    stories: dict[str, list[tuple[str, list[str]]]] = {}
-    for story_id, title, tags in rows:
-        stories.setdefault(title, []).append((story_id, list(tags)))
+    posts_by_title: dict[str, list[tuple[str, list[str]]]] = {}
+    for post_id, title, tags in rows:
+        posts_by_title.setdefault(title, []).append((post_id, list(tags)))
     remembered = {key: (count, answer_id) for key, count, answer_id in keys}
     titles = set()
     for create in creates:
         titles.add(create.title)
-        found = stories.get(create.title, [])
+        found = posts_by_title.get(create.title, [])
         if len(found) > 1 or remembered.get(create.key, (1, None))[0] > 1:
             check.duplicates.append(create.key)
         if create.acked_id is None:
@@ -483,19 +483,19 @@ def verify(direct_url: str, author_id: int, creates: list[Create], title_prefix:
             continue
         check.acknowledged += 1
         check.replayed += create.replayed
-        ids = {story_id for story_id, _ in found}
+        ids = {post_id for post_id, _ in found}
         if (
             create.acked_id not in ids
             or remembered.get(create.key, (1, create.acked_id))[1] != create.acked_id
         ):
             check.lost.append(create.key)
             continue
-        tags = next(tags for story_id, tags in found if story_id == create.acked_id)
+        tags = next(tags for post_id, tags in found if post_id == create.acked_id)
         if tags != sorted(create.tags):
             check.wrong_tags.append(create.key)
     check.strays = sorted(
-        title for title in stories if title not in titles and title.startswith(title_prefix)
-    ) + sorted(title for title in stories if not title.startswith(title_prefix))
+        title for title in posts_by_title if title not in titles and title.startswith(title_prefix)
+    ) + sorted(title for title in posts_by_title if not title.startswith(title_prefix))
     return check
 
 

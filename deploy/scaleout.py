@@ -234,7 +234,7 @@ def kill(replica: Replica) -> None:
             os.kill(pgbouncer, signal.SIGKILL)
 
 
-def stored_stories(directory: Path, port: int) -> Counter[str]:
+def stored_posts(directory: Path, port: int) -> Counter[str]:
     """How many stories each rehearsal key made, straight from Postgres."""
     import psycopg
 
@@ -352,7 +352,7 @@ def rehearse(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     sampler.stop.set()
     sampler.join(timeout=5)
 
-    stored = stored_stories(directory, pg_port)
+    stored = stored_posts(directory, pg_port)
     lost = sorted(key for key in load.acknowledged if stored[key] == 0)
     duplicated = sorted(key for key, count in stored.items() if count > 1)
     served = {replica.name: replica.served() for replica in replicas}

@@ -3,7 +3,7 @@ stored in the shared cache (Redis) under the versions of what they show, so that
 sees a stale answer once a writer's save has returned.
 
 A cached read names its scopes: every read depends on ALL; lists depend on LISTS, one story's
-reads on `story_scope(<slug or id>)`. Each scope has a version (a random token) in the cache,
+reads on `post_scope(<slug or id>)`. Each scope has a version (a random token) in the cache,
 and an entry's key holds the versions it was made under. A write replaces the versions of the
 scopes it changes (`changed`), so the next read misses and renders anew; nothing is deleted.
 
@@ -55,22 +55,22 @@ CacheErrors = (RedisError, OSError)
 Scopes = Callable[..., str]
 
 
-def story_scope(key: object) -> str:
+def post_scope(key: object) -> str:
     """The scope of one story's reads, by the slug or the id its address names."""
     return f"story:{key}"
 
 
 def by_slug(*, slug: str, **_: Any) -> str:
     """The scope of a read whose address names a story's slug."""
-    return story_scope(slug)
+    return post_scope(slug)
 
 
 def by_id(*, id: str, **_: Any) -> str:
     """The scope of a read whose address names a story's id, in any spelling of a UUID."""
     try:
-        return story_scope(UUID(id))
+        return post_scope(UUID(id))
     except ValueError:
-        return story_scope("?")  # no such story: a 404, which is never kept
+        return post_scope("?")  # no such story: a 404, which is never kept
 
 
 def _fresh_token() -> str:

@@ -19,7 +19,7 @@ class QuillError(Exception):
 
 
 class Refusal(QuillError):
-    """A refusal about one kind of thing (`thing`: "story", "comment", "author"...), which
+    """A refusal about one kind of thing (`thing`: "post", "comment", "author"...), which
     faces whose errors name the resource (the RealWorld API) use."""
 
     def __init__(self, message: str | None = None, *, thing: str = "resource"):

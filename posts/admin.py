@@ -29,7 +29,7 @@ admin.site.index_title = "Stories and accounts"
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ("title", "author", "status", "published_at", "updated_at", "claps", "responses")
+    list_display = ("title", "author", "status", "published_at", "updated_at", "claps", "comments")
     list_select_related = ("author",)
     list_filter = ("status", "published_at", ("tags", admin.RelatedOnlyFieldListFilter))
     search_fields = ("title", "content", "author__username", "author__email")
@@ -69,27 +69,27 @@ class PostAdmin(admin.ModelAdmin):
         return post.clap_count
 
     @admin.display(description="Responses", ordering="comment_count")
-    def responses(self, post: "SocialPost") -> int:
+    def comments(self, post: "SocialPost") -> int:
         return post.comment_count
 
     @admin.action(description="Unpublish selected stories", permissions=["unpublish"])
     def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         count = unpublish_posts(posts=queryset)
-        stories = ngettext("%(count)d story", "%(count)d stories", count) % {"count": count}
-        self.message_user(request, f"Unpublished {stories}; their authors still have them as drafts.")
+        unpublished = ngettext("%(count)d story", "%(count)d stories", count) % {"count": count}
+        self.message_user(request, f"Unpublished {unpublished}; their authors still have them as drafts.")
 
 
-class StoryCount(TypedDict):
+class PostCount(TypedDict):
     """What TagAdmin's list annotates each tag with."""
 
-    story_count: int
+    post_count: int
 
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     """Moderators can find and delete tags; names are only ever created by posts.services."""
 
-    list_display = ("name", "story_count")
+    list_display = ("name", "post_count")
     search_fields = ("name",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -99,11 +99,11 @@ class TagAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tag]:
-        return super().get_queryset(request).annotate(story_count=Count("posts"))
+        return super().get_queryset(request).annotate(post_count=Count("posts"))
 
-    @admin.display(description="Stories", ordering="story_count")
-    def story_count(self, tag: "WithAnnotations[Tag, StoryCount]") -> int:
-        return tag.story_count
+    @admin.display(description="Stories", ordering="post_count")
+    def post_count(self, tag: "WithAnnotations[Tag, PostCount]") -> int:
+        return tag.post_count
 
 
 # Responses shown in the list are cut to this many characters.
@@ -115,7 +115,7 @@ class CommentAdmin(admin.ModelAdmin):
     """Responses, newest first: found by their text, their author or their story's title, and
     removed (one by one or in bulk, with Django's delete action). Read-only otherwise."""
 
-    list_display = ("short_body", "story_title", "author", "created_at")
+    list_display = ("short_body", "post_title", "author", "created_at")
     list_display_links = ("short_body",)
     list_select_related = ("post", "author")
     search_fields = ("body", "author__username", "author__email", "post__title")
@@ -137,5 +137,5 @@ class CommentAdmin(admin.ModelAdmin):
         return Truncator(" ".join(comment.body.split())).chars(SHORT_BODY_LENGTH)
 
     @admin.display(description="Story", ordering="post__title")
-    def story_title(self, comment: Comment) -> str:
+    def post_title(self, comment: Comment) -> str:
         return comment.post.title

@@ -7,33 +7,35 @@ from uuid import UUID
 
 from django.db.models import Model
 
-from faces.readcache import ALL, LISTS, EventScopes, RowScopes, everywhere, nothing, story_scope
+from faces.readcache import ALL, LISTS, EventScopes, RowScopes, everywhere, nothing, post_scope
 from kernel.events import Event
 from posts.events import PostsRerendered, PostsTakenDown
 from posts.models import Clap, Comment, CreateRequest, Post, Revision, Tag
 from posts.selectors import next_scheduled_publication
 
 
-def _story(post_id: UUID, slug: str | None) -> tuple[str, ...]:
+def _post_scopes(post_id: UUID, slug: str | None) -> tuple[str, ...]:
     """A story's reads (by its id and its slug) and the lists."""
-    return (LISTS, story_scope(post_id), *([story_scope(slug)] if slug else []))
+    return (LISTS, post_scope(post_id), *([post_scope(slug)] if slug else []))
 
 
 def _post(post: Post, fields: frozenset[str] | None) -> tuple[str, ...]:
-    return _story(post.pk, post.slug)
+    return _post_scopes(post.pk, post.slug)
 
 
-def _of_its_story(row: Any, fields: frozenset[str] | None) -> tuple[str, ...]:
+def _of_its_post(row: Any, fields: frozenset[str] | None) -> tuple[str, ...]:
     """A response or a clap shows on its story's reads (and counts in the lists)."""
     if type(row).post.is_cached(row):  # the service's own copy: no query
-        return _story(row.post.pk, row.post.slug)
-    return _story(row.post_id, Post.objects.filter(pk=row.post_id).values_list("slug", flat=True).first())
+        return _post_scopes(row.post.pk, row.post.slug)
+    return _post_scopes(
+        row.post_id, Post.objects.filter(pk=row.post_id).values_list("slug", flat=True).first()
+    )
 
 
 MODELS: dict[type[Model], RowScopes] = {
     Post: _post,
-    Comment: _of_its_story,
-    Clap: _of_its_story,
+    Comment: _of_its_post,
+    Clap: _of_its_post,
     Tag: everywhere,  # a tag renamed or deleted changes every story that has it
     # What readers see is unchanged: the story's own save says what is.
     Revision: nothing,

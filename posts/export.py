@@ -8,7 +8,7 @@ from datetime import datetime
 
 from accounts.models import User
 from posts.models import Post
-from posts.selectors import stories_of
+from posts.selectors import posts_of
 
 
 def _value(value: object) -> str:
@@ -18,7 +18,7 @@ def _value(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def story_markdown(post: Post) -> str:
+def post_markdown(post: Post) -> str:
     """The story as a Markdown file whose front matter holds its title, status, dates and tags."""
     front_matter = {
         "title": post.title,
@@ -52,6 +52,6 @@ def export_archive(*, user: User) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("account.json", account_json(user))
-        for post in stories_of(user=user):
-            archive.writestr(f"stories/{post.slug}.md", story_markdown(post))
+        for post in posts_of(user=user):
+            archive.writestr(f"stories/{post.slug}.md", post_markdown(post))
     return buffer.getvalue()

@@ -25,7 +25,7 @@ from posts.selectors import published_posts
 FEED_SIZE = 20
 
 
-class StoriesFeed(Feed):
+class PostsFeed(Feed):
     """The items of every Quill feed."""
 
     def item_title(self, item: Post) -> str:
@@ -47,7 +47,7 @@ class StoriesFeed(Feed):
         return [escape(name) for name in item.tag_names]
 
 
-class LatestStoriesFeed(StoriesFeed):
+class LatestPostsFeed(PostsFeed):
     title = "Quill: newest stories"
     description = "The newest stories published on Quill."
 
@@ -58,14 +58,14 @@ class LatestStoriesFeed(StoriesFeed):
         return published_posts(with_html=True)[:FEED_SIZE]
 
 
-class FullStoriesFeed(StoriesFeed):
+class FullPostsFeed(PostsFeed):
     """Feeds of one author or one tag carry each story whole (its sanitised HTML)."""
 
     def item_description(self, item: Post) -> str:
         return item.html
 
 
-class AuthorFeed(FullStoriesFeed):
+class AuthorFeed(FullPostsFeed):
     def get_object(self, request: HttpRequest, username: str) -> User:
         return get_author(username=username)
 
@@ -82,7 +82,7 @@ class AuthorFeed(FullStoriesFeed):
         return published_posts(author=author.username, with_html=True)[:FEED_SIZE]
 
 
-class TagFeed(FullStoriesFeed):
+class TagFeed(FullPostsFeed):
     def get_object(self, request: HttpRequest, tag: str) -> str:
         name = normalize_tag(tag)
         if not name or not published_posts(tag=name).exists():

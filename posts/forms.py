@@ -21,7 +21,7 @@ SCHEDULE_TIME_REQUIRED = "Choose the date and time to publish at."
 SCHEDULE_TIME_INVALID = "Give the time as a date and an hour, e.g. 2026-12-24 09:00."
 
 
-class StoryFields(TypedDict):
+class PostFields(TypedDict):
     """A story's fields as the editor sends them to posts.services."""
 
     title: str
@@ -147,10 +147,10 @@ class PostForm(forms.Form):
             self.add_error("publish_at", SCHEDULE_TIME_REQUIRED)
         return when  # posts.services decides whether it is still to come
 
-    def text_fields(self) -> StoryFields:
+    def text_fields(self) -> PostFields:
         """The story fields as posts.services takes them."""
         cover = "" if self.cleaned_data["remove_cover"] else self.cleaned_data["cover_image"]
-        return StoryFields(
+        return PostFields(
             title=self.cleaned_data["title"],
             content=self.cleaned_data["content"],
             tags=self.cleaned_data["tags"],
@@ -192,7 +192,7 @@ def _local(value: str) -> datetime | None:
     return None
 
 
-class ResponseForm(forms.Form):
+class CommentForm(forms.Form):
     """A response to a story. The rules (required, 5,000 characters, no NUL) are
     posts.services.add_comment's; the form only carries the text and gives it back on error."""
 

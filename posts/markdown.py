@@ -129,7 +129,7 @@ def render_markdown(source: str) -> str:
 
 
 @dataclass(frozen=True)
-class RenderedStory:
+class RenderedPost:
     html: str  # render_markdown's
     text: str  # the words a reader sees, without markup (reading time)
     prose: str  # the text of the paragraphs only: no headings, code or tables (excerpts)
@@ -144,12 +144,12 @@ class RenderedStory:
         return excerpt_of(description or self.prose or self.text)
 
 
-def render_story(source: str) -> RenderedStory:
+def render_post(source: str) -> RenderedPost:
     """What a story's save derives from its Markdown, from one parse and one rendering."""
     env: dict[str, Any] = {}  # footnotes pass from the parse to the rendering through it
     tokens = _md.parse(source, env)
     raw_html = _md.renderer.render(tokens, _md.options, env)
-    return RenderedStory(html=_sanitised(raw_html), text=_text_of(raw_html), prose=_prose_of(tokens))
+    return RenderedPost(html=_sanitised(raw_html), text=_text_of(raw_html), prose=_prose_of(tokens))
 
 
 def highlight_stylesheet() -> str:

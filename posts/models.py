@@ -54,7 +54,7 @@ def readers_see(via: str = "") -> Q:
     return published & _author_not_suspended(via)
 
 
-def readers_see_response() -> Q:
+def readers_see_comment() -> Q:
     """The one rule for which responses readers can see on a story they can see: those whose
     author is not suspended."""
     return _author_not_suspended("")

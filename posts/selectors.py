@@ -23,10 +23,10 @@ from django.db.models.functions import Coalesce, Now
 
 from accounts.models import Follow, User
 from kernel.exceptions import NotFound
-from posts.models import Clap, Comment, Post, Tag, normalize_tag, readers_see, readers_see_response
+from posts.models import Clap, Comment, Post, Tag, normalize_tag, readers_see, readers_see_comment
 from posts.search import clean_query, filter_by_search
 
-STORY_NOT_FOUND = "No such story."
+POST_NOT_FOUND = "No such story."
 
 
 def _with_relations(queryset: QuerySet[Post]) -> QuerySet[Post]:
@@ -75,7 +75,7 @@ def with_social(posts: QuerySet[Post], *, viewer: Viewer) -> "QuerySet[SocialPos
     """Adds to each story `clap_count`, `comment_count`, and for the viewer `clapped` and
     `author_followed`: subqueries in the same query, so a page costs the same whatever its size."""
     posts = posts.annotate(
-        clap_count=_count_of(Clap), comment_count=_count_of(Comment, visible=readers_see_response())
+        clap_count=_count_of(Clap), comment_count=_count_of(Comment, visible=readers_see_comment())
     )
     member = _signed_in(viewer)
     if member is None:
@@ -118,7 +118,7 @@ def next_scheduled_publication() -> datetime | None:
     return upcoming.aggregate(at=Min("published_at"))["at"]
 
 
-def sitemap_stories() -> QuerySet[Post]:
+def sitemap_posts() -> QuerySet[Post]:
     """Published stories with just what a sitemap entry needs: no authors, no tags."""
     return Post.objects.published().order_by("-published_at", "pk").only("slug", "updated_at")
 
@@ -144,7 +144,7 @@ def feed_posts(*, viewer: User) -> QuerySet[Post]:
 def comments_of(*, post: Post, viewer: Viewer) -> "QuerySet[CommentWithFollow]":
     """A story's responses readers can see, oldest first, each with `author_followed` for the viewer."""
     comments = (
-        Comment.objects.filter(readers_see_response(), post=post)
+        Comment.objects.filter(readers_see_comment(), post=post)
         .select_related("author", "post")
         .order_by("created_at", "id")
     )
@@ -170,7 +170,7 @@ def tags_in_use() -> list[str]:
     return list(tags.order_by("-uses", "name").values_list("name", flat=True))
 
 
-def stories_of(*, user: User) -> QuerySet[Post]:
+def posts_of(*, user: User) -> QuerySet[Post]:
     """All of an author's stories, drafts included, most recently edited first."""
     return _with_relations(Post.objects.filter(author=user).order_by("-updated_at"))
 
@@ -189,11 +189,11 @@ def get_post_by_id(*, post_id: str | UUID, user: User | AnonymousUser | None) ->
     try:
         post_uuid = post_id if isinstance(post_id, UUID) else UUID(str(post_id))
     except ValueError:
-        raise NotFound(STORY_NOT_FOUND, thing="story") from None
+        raise NotFound(POST_NOT_FOUND, thing="post") from None
     try:
         return _visible_to(user).get(pk=post_uuid)
     except Post.DoesNotExist:
-        raise NotFound(STORY_NOT_FOUND, thing="story") from None
+        raise NotFound(POST_NOT_FOUND, thing="post") from None
 
 
 def get_post_by_slug(*, slug: str, user: User | AnonymousUser | None, social: bool = False) -> Post:
@@ -204,7 +204,7 @@ def get_post_by_slug(*, slug: str, user: User | AnonymousUser | None, social: bo
     try:
         return posts.get(slug=slug)
     except Post.DoesNotExist:
-        raise NotFound(STORY_NOT_FOUND, thing="story") from None
+        raise NotFound(POST_NOT_FOUND, thing="post") from None
 
 
 def authors_to_follow(*, viewer: User, limit: int = 5) -> list[User]:

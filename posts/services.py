@@ -32,7 +32,7 @@ from posts.events import (
     PostUnpublished,
     Unclapped,
 )
-from posts.markdown import excerpt_of, render_story
+from posts.markdown import excerpt_of, render_post
 from posts.models import (
     COMMENT_MAX_LENGTH,
     CONTENT_MAX_LENGTH,
@@ -112,14 +112,14 @@ def _validate_text(title: str | None, content: str | None, description: str | No
 
 def _apply_content(post: Post, content: str) -> None:
     post.content = normalize_newlines(content)
-    rendered = render_story(post.content)
+    rendered = render_post(post.content)
     post.body_html = rendered.html
     post.reading_time = rendered.reading_minutes
     post.excerpt = rendered.excerpt(post.description)
 
 
 def _apply_excerpt(post: Post) -> None:
-    post.excerpt = excerpt_of(post.description) if post.description else render_story(post.content).excerpt()
+    post.excerpt = excerpt_of(post.description) if post.description else render_post(post.content).excerpt()
 
 
 # What unpublishing sets, for one story (the editor) and many at once (moderation).
@@ -313,7 +313,7 @@ def is_author(*, post: Post, user: User | AnonymousUser) -> bool:
 def ensure_author(*, post: Post, user: User | AnonymousUser) -> None:
     """Only a story's author may change it; everyone else is refused."""
     if not is_author(post=post, user=user):
-        raise NotAllowed("Only the author can change this story.", thing="story")
+        raise NotAllowed("Only the author can change this story.", thing="post")
 
 
 @transaction.atomic
@@ -347,7 +347,7 @@ def update_post(
     try:
         stored = Post.objects.select_for_update().get(pk=post.pk)
     except Post.DoesNotExist:  # deleted since the page loaded it
-        raise NotFound("No such story.", thing="story") from None
+        raise NotFound("No such story.", thing="post") from None
     if expected_version is not None and expected_version != stored.version:
         raise StaleWrite(current=stored)
     # Changes apply to the story as it is now (a moderator may have unpublished it since the
@@ -437,7 +437,7 @@ COMMENT_REQUIRED = "Write something first."
 def _ensure_published(post: Post) -> None:  # also not before its scheduled time
     # Claps and responses are for what readers can see; a draft is not there for them.
     if not post.is_published:
-        raise NotFound(NOT_PUBLISHED, thing="story")
+        raise NotFound(NOT_PUBLISHED, thing="post")
 
 
 @transaction.atomic

@@ -18,17 +18,17 @@ from django.template.response import TemplateResponse
 
 from accounts.models import User
 from posts.models import Post, Tag
-from posts.selectors import sitemap_authors, sitemap_stories, sitemap_tags
+from posts.selectors import sitemap_authors, sitemap_posts, sitemap_tags
 
 CACHE_SECONDS = 3600
 
 
-class StorySitemap(Sitemap):
+class PostSitemap(Sitemap):
     changefreq = "weekly"
     limit = 5000  # entries per page of the index
 
     def items(self) -> QuerySet[Post]:
-        return sitemap_stories()
+        return sitemap_posts()
 
     def lastmod(self, post: Post) -> datetime:
         return post.updated_at
@@ -53,7 +53,7 @@ class TagSitemap(Sitemap):
         return sitemap_tags()
 
 
-SITEMAPS: dict[str, type[Sitemap]] = {"stories": StorySitemap, "authors": AuthorSitemap, "tags": TagSitemap}
+SITEMAPS: dict[str, type[Sitemap]] = {"stories": PostSitemap, "authors": AuthorSitemap, "tags": TagSitemap}
 
 
 def _state() -> str:

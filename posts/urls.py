@@ -2,7 +2,7 @@ from django.urls import path, re_path
 
 from faces.readcache import by_slug, cached_for_readers
 from posts import sitemaps, views
-from posts.feeds import AuthorFeed, LatestStoriesFeed, TagFeed
+from posts.feeds import AuthorFeed, LatestPostsFeed, TagFeed
 
 # Anonymous readers' answers come from the shared cache while what they show is unchanged.
 readers, readers_of = cached_for_readers(), cached_for_readers
@@ -16,9 +16,11 @@ urlpatterns = [
     path("p/<slug:slug>/history/", views.history, name="history"),
     path("p/<slug:slug>/history/<int:version>/", views.history_version, name="history_version"),
     path("p/<slug:slug>/history/<int:version>/restore/", views.restore, name="restore"),
-    path("p/<slug:slug>/clap/", views.clap_story, name="clap"),
-    path("p/<slug:slug>/responses/", views.respond, name="respond"),
-    path("p/<slug:slug>/responses/<int:comment_id>/delete/", views.delete_response, name="delete_response"),
+    path("p/<slug:slug>/clap/", views.clap_post, name="clap"),
+    path("p/<slug:slug>/responses/", views.comment_on_post, name="comment"),
+    path(
+        "p/<slug:slug>/responses/<int:comment_id>/delete/", views.delete_comment_page, name="delete_comment"
+    ),
     # Only what a username can be (letters, digits, underscores) reaches the database.
     re_path(r"^@(?P<username>[A-Za-z0-9_]+)/$", readers(views.author), name="author"),
     re_path(r"^@(?P<username>[A-Za-z0-9_]+)/follow/$", views.follow_author, name="follow"),
@@ -27,9 +29,9 @@ urlpatterns = [
     path("search/", readers(views.search), name="search"),
     path("write/", views.write, name="write"),
     path("write/preview/", views.preview, name="preview"),
-    path("me/stories/", views.my_stories, name="my_stories"),
-    path("settings/export/", views.export_stories, name="export"),
-    path("feed.xml", LatestStoriesFeed(), name="feed"),
+    path("me/stories/", views.my_posts, name="my_posts"),
+    path("settings/export/", views.export_posts, name="export"),
+    path("feed.xml", LatestPostsFeed(), name="feed"),
     re_path(r"^@(?P<username>[A-Za-z0-9_]+)/feed\.xml$", AuthorFeed(), name="author_feed"),
     path("tag/<str:tag>/feed.xml", TagFeed(), name="tag_feed"),
     path("robots.txt", views.robots, name="robots"),

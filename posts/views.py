@@ -31,7 +31,7 @@ from faces.middleware import allow_body_size
 from faces.pages import add_refusal, json_answer, json_or_redirect, next_url, sign_in_first, wants_json
 from kernel.exceptions import NotAllowed, NotFound, RateLimited, StaleWrite, TooLarge
 from posts.export import export_archive
-from posts.forms import PostForm, ResponseForm
+from posts.forms import CommentForm, PostForm
 from posts.markdown import render_markdown
 from posts.models import Comment, Post, Revision, normalize_tag
 from posts.search import clean_query
@@ -41,8 +41,8 @@ from posts.selectors import (
     feed_posts,
     get_comment,
     get_post_by_slug,
+    posts_of,
     published_posts,
-    stories_of,
     with_social,
 )
 from posts.services import (
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 PAGE_SIZE = 10
 
 
-class StoryPaginator(Paginator):
+class PostPaginator(Paginator):
     """Turns a malformed or too-large ?page= into the nearest real page, and says so."""
 
     notice = ""
@@ -80,9 +80,7 @@ class StoryPaginator(Paginator):
 
 def _page(request: HttpRequest, posts: QuerySet[Post]) -> "Page[SocialPost]":
     """One page of story cards, each with its clap and response counts (no query per card)."""
-    return StoryPaginator(with_social(posts, viewer=request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    return PostPaginator(with_social(posts, viewer=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -91,7 +89,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     post = get_post_by_slug(slug=slug, user=request.user, social=True)
-    return _story_page(request, post, ResponseForm())
+    return _post_page(request, post, CommentForm())
 
 
 def author(request: HttpRequest, username: str) -> HttpResponse:
@@ -121,15 +119,15 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def my_stories(request: HttpRequest) -> HttpResponse:
-    stories = list(stories_of(user=signed_in_user(request.user)))
+def my_posts(request: HttpRequest) -> HttpResponse:
+    posts = list(posts_of(user=signed_in_user(request.user)))
     context = {
-        "drafts": [post for post in stories if not post.is_published_or_scheduled],
+        "drafts": [post for post in posts if not post.is_published_or_scheduled],
         # The next to go up first.
-        "scheduled": sorted((post for post in stories if post.is_scheduled), key=_publication_time),
-        "published": [post for post in stories if post.is_published],
+        "scheduled": sorted((post for post in posts if post.is_scheduled), key=_publication_time),
+        "published": [post for post in posts if post.is_published],
     }
-    return render(request, "posts/my_stories.html", context)
+    return render(request, "posts/my_posts.html", context)
 
 
 def _publication_time(post: Post) -> datetime:
@@ -367,7 +365,7 @@ def delete(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         delete_post(post=post, editor=signed_in_user(request.user))
         messages.success(request, f"“{post.title}” is deleted.")
-        return redirect("posts:my_stories")
+        return redirect("posts:my_posts")
     return render(request, "posts/delete.html", {"post": post})
 
 
@@ -375,7 +373,7 @@ def delete(request: HttpRequest, slug: str) -> HttpResponse:
 def preview(request: HttpRequest) -> HttpResponse:
     """The editor's live preview: the story renderer's sanitised HTML for the posted Markdown."""
     if not request.user.is_authenticated:
-        raise NotAllowed("Sign in to preview a story.", thing="story")
+        raise NotAllowed("Sign in to preview a story.", thing="post")
     return HttpResponse(render_markdown(request.POST.get("content", "")))
 
 
@@ -497,7 +495,7 @@ def restore(request: HttpRequest, slug: str, version: int) -> HttpResponse:
 
 
 @dataclass(frozen=True)
-class StoryResponse:
+class CommentEntry:
     """A response as the story page lists it: may the viewer delete it?"""
 
     comment: Comment
@@ -530,25 +528,25 @@ def _social(post: Post) -> "SocialPost":
     return cast("SocialPost", post)
 
 
-def _story_page(request: HttpRequest, post: Post, form: ResponseForm, status: int = 200) -> HttpResponse:
+def _post_page(request: HttpRequest, post: Post, form: CommentForm, status: int = 200) -> HttpResponse:
     """The story with its claps, its author's follow button and its responses (oldest first):
     the same number of queries however many claps and responses it has."""
-    responses = [
-        StoryResponse(comment, can_delete_comment(comment=comment, user=request.user))
+    comments = [
+        CommentEntry(comment, can_delete_comment(comment=comment, user=request.user))
         for comment in comments_of(post=post, viewer=request.user)
     ]
     context = {
         "post": _social(post),
         "body": post.html,
         "can_edit": is_author(post=post, user=request.user),
-        "responses": responses,
-        "response_form": form,
+        "comments": comments,
+        "comment_form": form,
     }
     return render(request, "posts/detail.html", context, status=status)
 
 
 @require_POST
-def clap_story(request: HttpRequest, slug: str) -> HttpResponse:
+def clap_post(request: HttpRequest, slug: str) -> HttpResponse:
     """Claps for a story, or takes the clap back."""
     back = next_url(request, reverse("posts:detail", args=[slug]))
     if not isinstance(request.user, User):
@@ -617,17 +615,17 @@ def follow_author(request: HttpRequest, username: str) -> HttpResponse:
     return json_or_redirect(request, to=back, message=message, data=now_following)
 
 
-def respond(request: HttpRequest, slug: str) -> HttpResponse:
+def comment_on_post(request: HttpRequest, slug: str) -> HttpResponse:
     """Publishes a response. A refused one shows the story again with the message beside the
     text, which is kept."""
-    story_url = reverse("posts:detail", args=[slug])
+    post_url = reverse("posts:detail", args=[slug])
     if request.method != "POST":  # e.g. going back to a page that showed an error
-        return redirect(f"{story_url}#responses")
+        return redirect(f"{post_url}#responses")
     if not isinstance(request.user, User):
-        return sign_in_first(request, f"{story_url}#respond", "Sign in to respond.")
+        return sign_in_first(request, f"{post_url}#respond", "Sign in to respond.")
     member = request.user
     post = get_post_by_slug(slug=slug, user=member, social=True)
-    form = ResponseForm(request.POST)
+    form = CommentForm(request.POST)
     status, retry_after = 200, None
     if form.is_valid():
         try:
@@ -642,7 +640,7 @@ def respond(request: HttpRequest, slug: str) -> HttpResponse:
             )
             status, retry_after = 429, refusal.retry_after
         else:
-            url = f"{story_url}#response-{comment.pk}"
+            url = f"{post_url}#response-{comment.pk}"
             return json_or_redirect(
                 request,
                 to=url,
@@ -656,13 +654,13 @@ def respond(request: HttpRequest, slug: str) -> HttpResponse:
             status=429 if retry_after is not None else 400,
         )
     else:
-        response = _story_page(request, post, form, status=status)
+        response = _post_page(request, post, form, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
 
 
-def delete_response(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
+def delete_comment_page(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
     """GET asks for confirmation (works without JavaScript); POST deletes. Only the response's
     author, the story's author and moderators get this far; others get 403."""
     post = get_post_by_slug(slug=slug, user=request.user)
@@ -674,7 +672,7 @@ def delete_response(request: HttpRequest, slug: str, comment_id: int) -> HttpRes
         delete_comment(comment=comment, user=signed_in_user(request.user))
         messages.success(request, "The response is deleted.")
         return redirect(back)
-    return render(request, "posts/delete_response.html", {"post": post, "comment": comment, "back": back})
+    return render(request, "posts/delete_comment.html", {"post": post, "comment": comment, "back": back})
 
 
 @login_required
@@ -699,12 +697,12 @@ def robots(request: HttpRequest) -> HttpResponse:
 
 
 # Pages only a signed-in member sees, or that only answer forms.
-ROBOTS_DISALLOWED = ("posts:write", "posts:my_stories", "posts:following", "accounts:settings", "admin:index")
+ROBOTS_DISALLOWED = ("posts:write", "posts:my_posts", "posts:following", "accounts:settings", "admin:index")
 
 
 @login_required
 @require_safe
-def export_stories(request: HttpRequest) -> HttpResponse:
+def export_posts(request: HttpRequest) -> HttpResponse:
     """The member's stories as a zip of Markdown files (linked from their settings)."""
     user = signed_in_user(request.user)
     response = HttpResponse(export_archive(user=user), content_type="application/zip")

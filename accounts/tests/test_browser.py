@@ -30,7 +30,7 @@ THIRD_PASSWORD = "a-third-passphrase-from-the-link"
 NAME = "June Writer"
 BIO = "Writes about small towns and long walks."
 TITLE = "Notes from a first week"
-STORY = "A first story, written to see my name and picture beside it.\n\n## What I learnt\n\nA lot.\n"
+MARKDOWN = "A first story, written to see my name and picture beside it.\n\n## What I learnt\n\nA lot.\n"
 WAIT_MS = 5_000  # nothing in this walk should take a page longer than this
 
 # Playwright, the browser and `screenshots` come from the root conftest.py: per module, and
@@ -131,11 +131,11 @@ def test_an_account_from_sign_up_to_deletion(
     # Writes a story and publishes it.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Write").click()
     page.get_by_placeholder("Title").fill(TITLE)
-    page.get_by_label("Write", exact=True).fill(STORY)
+    page.get_by_label("Write", exact=True).fill(MARKDOWN)
     page.get_by_role("button", name="Publish").click()
     expect(page).to_have_url(re.compile(rf"^{re.escape(url)}/p/[\w-]+/$"))
-    story_url = page.url
-    slug = story_url.rstrip("/").rsplit("/", 1)[-1]
+    post_url = page.url
+    slug = post_url.rstrip("/").rsplit("/", 1)[-1]
 
     # The story page shows the name and the picture, at the top and under the story.
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
@@ -237,7 +237,7 @@ def test_an_account_from_sign_up_to_deletion(
     assert f"title: {json.dumps(TITLE)}" in front_matter.splitlines()
     assert 'status: "published"' in front_matter.splitlines()
     # As typed; a browser sends a textarea's line breaks as CRLF, and they are kept.
-    assert body.replace("\r\n", "\n").strip() == STORY.strip()
+    assert body.replace("\r\n", "\n").strip() == MARKDOWN.strip()
     assert {key: account[key] for key in ("email", "username", "name", "bio")} == {
         "email": EMAIL,
         "username": username,
@@ -270,7 +270,7 @@ def test_an_account_from_sign_up_to_deletion(
     # Nothing of it is left: not the account, not the story, not the pages, not the picture.
     assert not User.objects.filter(email=EMAIL).exists()
     assert not Post.objects.filter(slug=slug).exists()
-    for gone in (story_url, f"{url}{avatar_url}"):
+    for gone in (post_url, f"{url}{avatar_url}"):
         assert page.request.get(gone).status == 404, gone
     author_page = page.goto(f"{url}/@{username}/")
     assert author_page is not None

@@ -133,9 +133,9 @@ def test_the_export_is_a_zip_of_markdown_stories_with_front_matter(member, user)
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     names = sorted(archive.namelist())
     assert names == ["account.json", "stories/a-quoted-title.md", "stories/still-a-draft.md"]
-    story = archive.read("stories/a-quoted-title.md").decode()
-    assert story.startswith('---\ntitle: "A \\"quoted\\" title"\n')
-    assert 'tags: ["birds"]\n---\n\n# Hi\n\nBody text.\n' in story
+    markdown = archive.read("stories/a-quoted-title.md").decode()
+    assert markdown.startswith('---\ntitle: "A \\"quoted\\" title"\n')
+    assert 'tags: ["birds"]\n---\n\n# Hi\n\nBody text.\n' in markdown
     assert 'status: "draft"' in archive.read("stories/still-a-draft.md").decode()
     assert f'"email": "{user.email}"' in archive.read("account.json").decode()
 

@@ -19,7 +19,7 @@ from posts.tests.factories import PostFactory
 
 CHANGELIST = "/admin/accounts/user/"
 TITLE = "A hushed telling"
-RESPONSE = "A hushed response, worth hiding."
+COMMENT = "A hushed response, worth hiding."
 JSON = {"Accept": "application/json"}
 
 
@@ -36,24 +36,24 @@ def follower(writer) -> User:
 
 
 @pytest.fixture
-def story(writer) -> Post:
+def post(writer) -> Post:
     return PostFactory(
         author=writer, title=TITLE, content="By the lighthouse at dusk.", tags=["hushed", "open"]
     )
 
 
 @pytest.fixture
-def other_story(writer) -> Post:
+def other_post(writer) -> Post:
     """Another author's story, with the writer's response under it."""
     post = PostFactory(title="A lasting telling", content="By the lighthouse at dawn.", tags=["open"])
-    services.add_comment(post=post, author=writer, body=RESPONSE)
+    services.add_comment(post=post, author=writer, body=COMMENT)
     return post
 
 
-def readers_addresses(story: Post, other_story: Post) -> dict[str, tuple[str, str]]:
+def readers_addresses(post: Post, other_post: Post) -> dict[str, tuple[str, str]]:
     """Every address an anonymous reader reaches the writer's story or response at, with what
     shows it there."""
-    slug = story.slug
+    slug = post.slug
     return {
         "home": ("/", TITLE),
         "home counts": ("/", "1 response<"),
@@ -72,14 +72,14 @@ def readers_addresses(story: Post, other_story: Post) -> dict[str, tuple[str, st
         "v1 list": ("/api/v1/blog/bulk", TITLE),
         "v1 by tag": ("/api/v1/blog/bulk?tag=hushed", TITLE),
         "v1 by author": ("/api/v1/blog/bulk?author=hushed_writer", TITLE),
-        "v1 story": (f"/api/v1/blog/{story.pk}", TITLE),
+        "v1 story": (f"/api/v1/blog/{post.pk}", TITLE),
         "realworld list": ("/api/articles", TITLE),
         "realworld by tag": ("/api/articles?tag=open", TITLE),
         "realworld by author": ("/api/articles?author=hushed_writer", TITLE),
         "realworld article": (f"/api/articles/{slug}", TITLE),
         "realworld tags": ("/api/tags", '"hushed"'),
-        "response": (f"/p/{other_story.slug}/", RESPONSE),
-        "realworld comments": (f"/api/articles/{other_story.slug}/comments", RESPONSE),
+        "response": (f"/p/{other_post.slug}/", COMMENT),
+        "realworld comments": (f"/api/articles/{other_post.slug}/comments", COMMENT),
     }
 
 
@@ -93,14 +93,14 @@ def shown(client: Client, addresses: dict[str, tuple[str, str]]) -> dict[str, bo
     return seen
 
 
-def shown_to_follower(follower: User, story: Post) -> dict[str, bool]:
+def shown_to_follower(follower: User, post: Post) -> dict[str, bool]:
     member = Client()
     member.force_login(follower)
     feed = client_for(follower).get("/articles/feed")["articles"]
     return {
         "following page": TITLE in member.get("/following/").content.decode(),
-        "realworld feed": [article["title"] for article in feed] == [TITLE],
-        "story page, signed in": member.get(f"/p/{story.slug}/").status_code == 200,
+        "realworld feed": [item["title"] for item in feed] == [TITLE],
+        "story page, signed in": member.get(f"/p/{post.slug}/").status_code == 200,
     }
 
 
@@ -133,13 +133,13 @@ def admin_action(action: str) -> Callable[[User, User], None]:
     ids=["service", "admin"],
 )
 def test_suspension_hides_stories_and_responses_everywhere_until_reinstated(
-    readers_cache, writer, follower, story, other_story, moderator, suspend, reinstate
+    readers_cache, writer, follower, post, other_post, moderator, suspend, reinstate
 ):
     reader = Client()
-    addresses = readers_addresses(story, other_story)
+    addresses = readers_addresses(post, other_post)
 
     def seen() -> dict[str, bool]:
-        return shown(reader, addresses) | shown_to_follower(follower, story)
+        return shown(reader, addresses) | shown_to_follower(follower, post)
 
     everywhere = seen()
     assert everywhere == dict.fromkeys(everywhere, True)
@@ -149,9 +149,9 @@ def test_suspension_hides_stories_and_responses_everywhere_until_reinstated(
 
     assert seen() == dict.fromkeys(everywhere, False)
     # Hidden, not changed: the stories and the response are as they were.
-    story.refresh_from_db()
-    assert (story.status, story.published_at is not None) == (Post.Status.PUBLISHED, True)
-    assert other_story.comments.filter(author=writer).exists()
+    post.refresh_from_db()
+    assert (post.status, post.published_at is not None) == (Post.Status.PUBLISHED, True)
+    assert other_post.comments.filter(author=writer).exists()
 
     reinstate(writer, moderator)
 

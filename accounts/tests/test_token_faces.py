@@ -95,7 +95,7 @@ def test_sending_the_same_email_back_signs_nobody_out(user):
     ["Bearer not-a-jwt", "Bearer", "Bearer a b", "expired", "other face", "stale"],
 )
 def test_api_v1_public_reads_treat_a_bad_token_as_none_and_writes_still_refuse_it(user, authorization):
-    story = PostFactory(title="Open to all")
+    open_post = PostFactory(title="Open to all")
     other = User.objects.create_user(email="other@example.com", password=PASSWORD)
     if authorization == "expired":
         authorization = (
@@ -113,7 +113,7 @@ def test_api_v1_public_reads_treat_a_bad_token_as_none_and_writes_still_refuse_i
     listed = client.get("/api/v1/blog/bulk")
     assert listed.status_code == 200
     assert [post["title"] for post in listed.json()["posts"]] == ["Open to all"]
-    assert client.get(f"/api/v1/blog/{story.pk}").status_code == 200
+    assert client.get(f"/api/v1/blog/{open_post.pk}").status_code == 200
 
     assert client.get(ME).status_code == 401
     created = client.post("/api/v1/blog", {"title": "Sneaky", "content": "x"}, format="json")

@@ -145,5 +145,5 @@ def test_the_settings_page_says_why_a_big_avatar_is_refused(member, user, bearer
     assert AVATAR_TOO_LARGE.replace("'", "&#x27;") in response.content.decode()
     user.refresh_from_db()
     assert user.image == ""
-    story_image = bearer_client(user).post("/api/v1/media", {"file": images.upload(big, name="story.png")})
-    assert story_image.status_code == 201, story_image.content
+    uploaded = bearer_client(user).post("/api/v1/media", {"file": images.upload(big, name="story.png")})
+    assert uploaded.status_code == 201, uploaded.content

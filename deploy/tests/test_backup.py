@@ -34,7 +34,7 @@ for i in range(3):
         )
 """
 
-STORIES = """
+POSTS_SCRIPT = """
 import json
 from accounts.models import User
 from posts.models import Post
@@ -152,7 +152,7 @@ def test_a_backup_restored_into_a_fresh_stack_has_every_row_and_file() -> None:
                 (media_a / name).parent.mkdir(parents=True, exist_ok=True)
                 (media_a / name).write_bytes(content)
             counts = row_counts(first)
-            stories = json.loads(manage(first, "shell", "-c", STORIES).strip().splitlines()[-1])
+            posts = json.loads(manage(first, "shell", "-c", POSTS_SCRIPT).strip().splitlines()[-1])
             assert counts["posts_post"] == 4 + 6 and counts["accounts_user"] == 4
             assert counts["posts_post_tags"] > 0 and counts["django_migrations"] > 0
 
@@ -183,7 +183,7 @@ def test_a_backup_restored_into_a_fresh_stack_has_every_row_and_file() -> None:
             assert not (work / "not-this-one").exists()
 
             assert row_counts(second) == counts
-            assert json.loads(manage(second, "shell", "-c", STORIES).strip().splitlines()[-1]) == stories
+            assert json.loads(manage(second, "shell", "-c", POSTS_SCRIPT).strip().splitlines()[-1]) == posts
             assert files_in(media_b) == MEDIA
             new_user_id = int(manage(second, "shell", "-c", AFTER_RESTORE).strip().splitlines()[-1])
             assert new_user_id > 4

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
 
 # What the core calls a thing, as the RealWorld API names it in its errors.
-RESOURCE_NAMES = {"story": "article", "author": "profile", "comment": "comment"}
+RESOURCE_NAMES = {"post": "article", "author": "profile", "comment": "comment"}
 
 
 # GenericErrorModel: each key names what is wrong, each message says how (documentation

@@ -34,15 +34,15 @@ def reader() -> Client:
 
 
 @pytest.fixture
-def story(user) -> Post:
+def post(user) -> Post:
     return PostFactory(author=user, title="The first telling", content="Words before the edit.")
 
 
-def story_page(post: Post) -> str:
+def post_page(post: Post) -> str:
     return reverse("posts:detail", args=[post.slug])
 
 
-def api_story(post: Post) -> str:
+def api_post(post: Post) -> str:
     return reverse("api-post", args=[post.pk])
 
 
@@ -50,8 +50,8 @@ def reads(reader: Client, post: Post) -> dict[str, str]:
     """What an anonymous reader gets at each address that shows the story."""
     answers = {
         "home": reader.get("/"),
-        "page": reader.get(story_page(post)),
-        "api": reader.get(api_story(post)),
+        "page": reader.get(post_page(post)),
+        "api": reader.get(api_post(post)),
         "bulk": reader.get(reverse("api-posts-bulk")),
         "realworld": reader.get(reverse("realworld-article", args=[post.slug])),
         "realworld list": reader.get(reverse("realworld-articles")),
@@ -60,13 +60,13 @@ def reads(reader: Client, post: Post) -> dict[str, str]:
 
 
 def test_a_second_anonymous_read_is_served_from_the_cache_without_a_query(
-    readers_cache, reader, story, django_assert_num_queries
+    readers_cache, reader, post, django_assert_num_queries
 ):
-    first = reader.get(story_page(story))
-    reader.get(api_story(story))
+    first = reader.get(post_page(post))
+    reader.get(api_post(post))
     with django_assert_num_queries(0):
-        second = reader.get(story_page(story))
-        api = reader.get(api_story(story))
+        second = reader.get(post_page(post))
+        api = reader.get(api_post(post))
     assert second.status_code == 200 and second.content == first.content
     assert api.status_code == 200 and api.json()["post"]["title"] == "The first telling"
     # Browsers are told to ask again each time, with the ETag the answer carries.
@@ -74,26 +74,26 @@ def test_a_second_anonymous_read_is_served_from_the_cache_without_a_query(
     assert second["ETag"] == first["ETag"]
 
 
-def test_with_the_cache_off_every_read_asks_the_database(reader, story):
-    reader.get(story_page(story))
+def test_with_the_cache_off_every_read_asks_the_database(reader, post):
+    reader.get(post_page(post))
     with CaptureQueriesContext(connection) as queries:
-        reader.get(story_page(story))
+        reader.get(post_page(post))
     assert len(queries) > 0
 
 
-def test_signed_in_readers_are_never_served_the_anonymous_copy(readers_cache, reader, user, story):
-    reader.get(story_page(story))  # cached for anonymous readers
+def test_signed_in_readers_are_never_served_the_anonymous_copy(readers_cache, reader, user, post):
+    reader.get(post_page(post))  # cached for anonymous readers
     member = Client()
     member.force_login(UserFactory())
-    page = member.get(story_page(story))
+    page = member.get(post_page(post))
     assert b"Sign out" in page.content or b"signout" in page.content
     assert "private" in page["Cache-Control"]
     token = account_services.issue_tokens(user=user, face=V1.name).access
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     draft = PostFactory(author=user, publish=False, title="Only mine")
-    assert api.get(api_story(draft)).status_code == 200  # the author's draft, not a cached 404
-    assert reader.get(api_story(draft)).status_code == 404
+    assert api.get(api_post(draft)).status_code == 200  # the author's draft, not a cached 404
+    assert reader.get(api_post(draft)).status_code == 404
 
 
 def author_api(user: User) -> APIClient:
@@ -112,14 +112,14 @@ def signed_in(user: User) -> Client:
 
 def edit(post: Post) -> Callable[[], str]:
     response = author_api(post.author).patch(
-        api_story(post), {"title": "The second telling", "content": "Words after the edit."}, format="json"
+        api_post(post), {"title": "The second telling", "content": "Words after the edit."}, format="json"
     )
     assert response.status_code == 200
     return lambda: "The second telling"
 
 
 def unpublish(post: Post) -> None:
-    response = author_api(post.author).patch(api_story(post), {"published": False}, format="json")
+    response = author_api(post.author).patch(api_post(post), {"published": False}, format="json")
     assert response.status_code == 200
 
 
@@ -128,12 +128,12 @@ def moderate(post: Post) -> None:
 
 
 def delete(post: Post) -> None:
-    assert author_api(post.author).delete(api_story(post)).status_code == 204
+    assert author_api(post.author).delete(api_post(post)).status_code == 204
 
 
-def respond(post: Post) -> None:
+def comment(post: Post) -> None:
     response = signed_in(UserFactory()).post(
-        reverse("posts:respond", args=[post.slug]), {"body": "A response worth reading."}
+        reverse("posts:comment", args=[post.slug]), {"body": "A response worth reading."}
     )
     assert response.status_code == 302
 
@@ -153,41 +153,41 @@ def rename_author(post: Post) -> None:
         (edit, {"page": "The second telling", "api": "Words after the edit.", "bulk": "The second telling",
                 "home": "The second telling", "realworld": "The second telling",
                 "realworld list": "The second telling"}),
-        (respond, {"page": "A response worth reading."}),
+        (comment, {"page": "A response worth reading."}),
         (rename_author, {"page": "Ada Renamed", "api": "Ada Renamed", "bulk": "Ada Renamed",
                          "home": "Ada Renamed"}),
     ],
     ids=["edit", "comment", "profile"],
 )  # fmt: skip
-def test_after_a_write_returns_the_next_anonymous_read_shows_it(readers_cache, reader, story, write, shows):
-    before = reads(reader, story)
-    assert reads(reader, story) == before  # served again, unchanged
-    write(story)
-    after = reads(reader, story)
+def test_after_a_write_returns_the_next_anonymous_read_shows_it(readers_cache, reader, post, write, shows):
+    before = reads(reader, post)
+    assert reads(reader, post) == before  # served again, unchanged
+    write(post)
+    after = reads(reader, post)
     for address, text in shows.items():
         assert text not in before[address]
         assert text in after[address], f"{address} still shows the story as it was"
 
 
-def test_a_clap_shows_in_the_counts_at_once(readers_cache, reader, story):
+def test_a_clap_shows_in_the_counts_at_once(readers_cache, reader, post):
     def claps() -> tuple[str, int]:
-        page = reader.get(story_page(story)).content.decode()
+        page = reader.get(post_page(post)).content.decode()
         counted = "1 clap" in page
-        article = reader.get(reverse("realworld-article", args=[story.slug])).json()["article"]
-        return str(counted), article["favoritesCount"]
+        realworld_post = reader.get(reverse("realworld-article", args=[post.slug])).json()["article"]
+        return str(counted), realworld_post["favoritesCount"]
 
     assert claps() == ("False", 0)
-    clap(story)
+    clap(post)
     assert claps() == ("True", 1)
 
 
 @pytest.mark.parametrize("write", [unpublish, moderate, delete], ids=["unpublish", "moderation", "delete"])
-def test_a_story_taken_down_is_gone_for_readers_at_once(readers_cache, reader, story, write):
-    before = reads(reader, story)
+def test_a_story_taken_down_is_gone_for_readers_at_once(readers_cache, reader, post, write):
+    before = reads(reader, post)
     assert before["page"].startswith("200") and before["api"].startswith("200")
     assert "The first telling" in before["bulk"] and "The first telling" in before["home"]
-    write(story)
-    after = reads(reader, story)
+    write(post)
+    after = reads(reader, post)
     for address in ("page", "api", "realworld"):
         assert after[address].startswith("404"), f"{address} still shows the story"
     for address in ("home", "bulk", "realworld list"):
@@ -198,7 +198,7 @@ def test_a_story_published_from_a_draft_appears_at_once(readers_cache, reader, u
     draft = PostFactory(author=user, publish=False, title="Out of the drawer")
     before = reads(reader, draft)
     assert before["page"].startswith("404") and "Out of the drawer" not in before["bulk"]
-    response = author_api(user).patch(api_story(draft), {"published": True}, format="json")
+    response = author_api(user).patch(api_post(draft), {"published": True}, format="json")
     assert response.status_code == 200
     after = reads(reader, draft)
     assert after["page"].startswith("200") and after["api"].startswith("200")
@@ -220,24 +220,24 @@ def test_a_scheduled_story_appears_when_its_time_comes_without_any_write(readers
     assert "Right on time" in reader.get(reverse("api-posts-bulk")).content.decode()
 
 
-def test_a_conditional_get_with_the_etag_gets_304_until_the_story_changes(readers_cache, reader, story):
-    for address in (story_page(story), reverse("api-posts-bulk"), "/"):
+def test_a_conditional_get_with_the_etag_gets_304_until_the_story_changes(readers_cache, reader, post):
+    for address in (post_page(post), reverse("api-posts-bulk"), "/"):
         first = reader.get(address)
         again = reader.get(address, HTTP_IF_NONE_MATCH=first["ETag"])
         assert again.status_code == 304 and again.content == b""
-    etag = reader.get(story_page(story))["ETag"]
-    edit(story)
-    changed = reader.get(story_page(story), HTTP_IF_NONE_MATCH=etag)
+    etag = reader.get(post_page(post))["ETag"]
+    edit(post)
+    changed = reader.get(post_page(post), HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200 and b"The second telling" in changed.content
 
 
-def test_conditional_get_works_with_the_cache_off_too(reader, story):
+def test_conditional_get_works_with_the_cache_off_too(reader, post):
     first = reader.get(reverse("api-posts-bulk"))
     assert reader.get(reverse("api-posts-bulk"), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
 
 
 def test_readers_are_answered_from_the_database_when_the_cache_is_down(
-    readers_cache, reader, story, unused_tcp_port
+    readers_cache, reader, post, unused_tcp_port
 ):
     unreachable = {
         "default": {
@@ -246,9 +246,9 @@ def test_readers_are_answered_from_the_database_when_the_cache_is_down(
         }
     }
     with override_settings(CACHES=unreachable):
-        page = reader.get(story_page(story))
-        edit(story)  # a write goes through, though it cannot tell the cache
-        again = reader.get(story_page(story))
+        page = reader.get(post_page(post))
+        edit(post)  # a write goes through, though it cannot tell the cache
+        again = reader.get(post_page(post))
     assert page.status_code == 200 and b"The first telling" in page.content
     assert again.status_code == 200 and b"The second telling" in again.content
 

@@ -13,8 +13,8 @@ def render(text: str, **context: object) -> str:
 
 def test_the_url_tag_answers_as_reverse_every_time():
     template = "{% url 'posts:detail' slug %} {% url 'posts:author' username=name %}"
-    story = reverse("posts:detail", args=["a-slug"])
-    expected = f"{story} {reverse('posts:author', kwargs={'username': 'ada'})}"
+    detail = reverse("posts:detail", args=["a-slug"])
+    expected = f"{detail} {reverse('posts:author', kwargs={'username': 'ada'})}"
     for _ in range(2):  # the second time from memory
         assert render(template, slug="a-slug", name="ada") == expected
     assert render("{% url 'posts:tag' name as link %}[{{ link }}]", name="birds") == "[/tag/birds/]"
@@ -24,11 +24,11 @@ def test_the_url_tag_answers_as_reverse_every_time():
 
 
 def test_what_is_remembered_follows_the_script_prefix():
-    story, tag = Post(slug="moved"), Tag(name="birds")
-    assert story.get_absolute_url() == "/p/moved/" and tag.get_absolute_url() == "/tag/birds/"
+    post, tag = Post(slug="moved"), Tag(name="birds")
+    assert post.get_absolute_url() == "/p/moved/" and tag.get_absolute_url() == "/tag/birds/"
     set_script_prefix("/blog/")  # Quill served under a sub-path
     try:
-        assert story.get_absolute_url() == "/blog/p/moved/"
+        assert post.get_absolute_url() == "/blog/p/moved/"
         assert render("{% url 'posts:detail' 'moved' %}") == "/blog/p/moved/"
     finally:
         set_script_prefix("/")

@@ -32,7 +32,7 @@ from posts.api.v1_serializers import (
     PostUpdateByIdSerializer,
     PostUpdatedSerializer,
     PostUpdateSerializer,
-    story_json,
+    post_json,
 )
 from posts.models import CreateRequest, Post
 
@@ -148,10 +148,10 @@ def _updated(request: Request, post: Post, changes: dict[str, Any]) -> Response:
         current = refusal.current
         body = {
             "error": "The story changed since the version in If-Match; nothing was saved.",
-            "details": {"post": story_json(current)},
+            "details": {"post": post_json(current)},
         }
         return _tagged(Response(body, status=status.HTTP_412_PRECONDITION_FAILED), current)
-    return _tagged(Response({"id": str(post.pk), "post": story_json(post), "updated": True}), post)
+    return _tagged(Response({"id": str(post.pk), "post": post_json(post), "updated": True}), post)
 
 
 class BlogAPIView(V1APIView):
@@ -184,7 +184,7 @@ class PostCollectionView(BlogAPIView):
         author = signed_in_user(request.user)
 
         def answer(post: Post) -> dict[str, Any]:
-            return {"id": str(post.pk), "post": story_json(post)}
+            return {"id": str(post.pk), "post": post_json(post)}
 
         key = request.headers.get(IDEMPOTENCY_KEY)
         if key is None:
@@ -243,7 +243,7 @@ class PostBulkView(V1ListAPIView):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None  # the view always paginates
-        return self.get_paginated_response([story_json(post) for post in page])
+        return self.get_paginated_response([post_json(post) for post in page])
 
     def get_queryset(self) -> QuerySet[Post]:
         filters = PostFilterSerializer(data=self.request.query_params)
@@ -283,7 +283,7 @@ class PostDetailView(BlogAPIView):
     )
     def get(self, request: Request, **path: str) -> Response:
         post = self._post(request)
-        return _tagged(Response({"post": story_json(post)}), post)
+        return _tagged(Response({"post": post_json(post)}), post)
 
     @extend_schema(**EDIT_SCHEMA, operation_id="blog_update")
     def put(self, request: Request, **path: str) -> Response:

@@ -92,7 +92,7 @@ def _tags(**kwargs: Any) -> StrictListField:
 
 
 class PostSerializer(serializers.ModelSerializer):
-    """A story as this face sends it (the schema; story_json writes it)."""
+    """A story as this face sends it (the schema; post_json writes it)."""
 
     # True for a scheduled story too: published_at says when it goes up.
     published = serializers.BooleanField(source="is_published_or_scheduled", read_only=True)
@@ -128,7 +128,7 @@ def _json_time(value: datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def story_json(post: Post) -> dict[str, Any]:
+def post_json(post: Post) -> dict[str, Any]:
     """PostSerializer's output, written out: every story this face sends goes through here, and
     DRF would build the serializer's fields anew (model introspection) and walk them one by one
     for each. The tests hold the two equal."""
@@ -191,7 +191,7 @@ class PostFilterSerializer(serializers.Serializer):
 
 
 class PostEnvelopeSerializer(serializers.Serializer):
-    """{"post": story_json(post)} (the schema of it)."""
+    """{"post": post_json(post)} (the schema of it)."""
 
     post = PostSerializer()
 

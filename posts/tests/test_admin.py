@@ -140,7 +140,7 @@ def test_tags_are_listed_with_their_story_counts(moderator_client, user, django_
         PostFactory(author=user, tags=["common", f"tag-{number}"])
     with django_assert_max_num_queries(10):
         response = moderator_client.get("/admin/posts/tag/", {"q": "common"})
-    assert re.search(r"common</a></th><td class=\"field-story_count\">15</td>", response.content.decode())
+    assert re.search(r"common</a></th><td class=\"field-post_count\">15</td>", response.content.decode())
 
 
 def test_only_staff_reach_the_moderation_pages(client, user):

@@ -92,5 +92,5 @@ def test_simultaneous_retries_create_one_story(api_client_for, user):
         answers = list(pool.map(attempt, range(6)))
 
     assert {status for status, _ in answers} == {201}
-    assert len({story_id for _, story_id in answers}) == 1
+    assert len({post_id for _, post_id in answers}) == 1
     assert Post.objects.count() == 1

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from posts import selectors, services
-from posts.api.v1_serializers import PostSerializer, story_json
+from posts.api.v1_serializers import PostSerializer, post_json
 from posts.models import Post
 from posts.tests.api_contract import POST_KEYS
 from posts.tests.factories import PostFactory
@@ -374,7 +374,7 @@ def test_browsable_api_works_with_a_session_and_csrf(user):
 
 
 def test_the_story_json_written_out_is_what_its_serializer_documents(user):
-    # story_json writes out PostSerializer (the schema): the two must never drift apart.
+    # post_json writes out PostSerializer (the schema): the two must never drift apart.
     published = PostFactory(author=user, tags=["zeta", "alpha"], content="Some *words*.")
     draft = PostFactory(author=user, publish=False, tags=[])
     scheduled = services.create_post(
@@ -383,5 +383,5 @@ def test_the_story_json_written_out_is_what_its_serializer_documents(user):
     )  # fmt: skip
     for post in (published, draft, scheduled):
         for copy in (post, selectors.get_post_by_id(post_id=post.pk, user=user)):
-            assert story_json(copy) == dict(PostSerializer(copy).data)
-    assert story_json(published)["tags"] == ["alpha", "zeta"]
+            assert post_json(copy) == dict(PostSerializer(copy).data)
+    assert post_json(published)["tags"] == ["alpha", "zeta"]

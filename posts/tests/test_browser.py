@@ -27,7 +27,7 @@ from posts.tests.factories import PostFactory
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PASSWORD = "a-long-unusual-passphrase"
-STORY = """Every story starts with a single line. This one is about **writing in the open**.
+MARKDOWN = """Every story starts with a single line. This one is about **writing in the open**.
 
 ## Why write in public
 
@@ -73,7 +73,7 @@ def test_a_story_from_sign_up_to_moderation(page: Page, live_server, screenshots
     # Writes a draft; the preview pane shows the rendered Markdown as they type.
     page.locator(".nav-write").click()
     page.get_by_placeholder("Title").fill("Writing in the open")
-    page.get_by_label("Write", exact=True).fill(STORY)
+    page.get_by_label("Write", exact=True).fill(MARKDOWN)
     preview = page.locator("[data-preview]")
     expect(preview.locator("h2")).to_have_text("Why write in public")
     expect(preview.locator("strong")).to_have_text("writing in the open")
@@ -90,7 +90,7 @@ def test_a_story_from_sign_up_to_moderation(page: Page, live_server, screenshots
     screenshot(page, screenshots / "editor.png")
 
     # Unsaved typing survives a reload, with a notice.
-    unsaved = STORY + "\nA closing line typed just before a reload.\n"
+    unsaved = MARKDOWN + "\nA closing line typed just before a reload.\n"
     page.get_by_label("Write", exact=True).fill(unsaved)
     expect(page.locator("[data-autosave-status]")).to_contain_text("kept on this device")
     page.reload()

@@ -230,9 +230,9 @@ def test_a_cover_address_is_saved_and_shown(author_client, user):
     editor = text_of(author_client.get(edit_url(post)))
     assert f'src="{cover}" alt="The cover, as readers will see it"' in editor
     assert f'name="cover_image" value="{cover}"' in editor
-    story = text_of(Client().get(post.get_absolute_url()))
-    assert f'<img class="story-cover" src="{cover}"' in story
-    assert f'<meta property="og:image" content="{cover}">' in story
+    page_html = text_of(Client().get(post.get_absolute_url()))
+    assert f'<img class="story-cover" src="{cover}"' in page_html
+    assert f'<meta property="og:image" content="{cover}">' in page_html
 
 
 def test_a_cover_can_be_uploaded_with_the_form_and_removed(author_client, user):
@@ -415,7 +415,7 @@ def test_a_scheduled_story_appears_by_itself_when_its_time_comes(author_client, 
 
 
 @pytest.fixture
-def story_with_history(user) -> Post:
+def post_with_history(user) -> Post:
     post = PostFactory(author=user, title="First title", content="One two three.")
     services.update_post(post=post, editor=user, content="One two three four.")  # v2
     services.update_post(post=post, editor=user, tags=["tagged"])  # v3: no new revision
@@ -423,8 +423,8 @@ def story_with_history(user) -> Post:
     return post
 
 
-def test_the_history_lists_the_versions_with_the_size_of_each_change(author_client, story_with_history):
-    post = story_with_history
+def test_the_history_lists_the_versions_with_the_size_of_each_change(author_client, post_with_history):
+    post = post_with_history
     response = author_client.get(f"/p/{post.slug}/history/")
 
     assert response.status_code == 200
@@ -521,8 +521,8 @@ def test_the_history_costs_the_same_whatever_its_length(author_client, user, dja
     assert response.content.decode().count('class="history-entry') == 13
 
 
-def test_history_pages_have_no_inline_scripts_or_styles(author_client, story_with_history):
-    post = story_with_history
+def test_history_pages_have_no_inline_scripts_or_styles(author_client, post_with_history):
+    post = post_with_history
     stale = form_of(post, version=1)
     conflict = author_client.post(edit_url(post), stale)
     assert conflict.status_code == 409

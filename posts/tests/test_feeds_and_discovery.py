@@ -108,7 +108,7 @@ def test_a_cover_shows_on_the_story_and_its_card_and_is_the_og_image(user):
     post = PostFactory(author=user, title="Covered")
     post.cover_image = "https://images.example.com/cover.jpg"
     post.save(update_fields=["cover_image"])
-    story = Client().get(post.get_absolute_url()).content.decode()
-    assert 'class="story-cover" src="https://images.example.com/cover.jpg"' in story
-    assert '<meta property="og:image" content="https://images.example.com/cover.jpg">' in story
+    page_html = Client().get(post.get_absolute_url()).content.decode()
+    assert 'class="story-cover" src="https://images.example.com/cover.jpg"' in page_html
+    assert '<meta property="og:image" content="https://images.example.com/cover.jpg">' in page_html
     assert 'src="https://images.example.com/cover.jpg"' in Client().get("/").content.decode()

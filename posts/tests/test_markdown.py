@@ -112,8 +112,8 @@ def test_no_payload_yields_a_script_an_event_handler_or_a_dangerous_link(payload
 
 @pytest.mark.parametrize("payload", XSS_PAYLOADS)
 def test_payloads_inside_a_real_story_stay_harmless(payload):
-    story = f"# Title\n\nSome **text** before.\n\n{payload}\n\nAnd [a good link](https://example.com) after."
-    html = render_markdown(story)
+    source = f"# Title\n\nSome **text** before.\n\n{payload}\n\nAnd [a good link](https://example.com) after."
+    html = render_markdown(source)
     assert_safe(html)
     assert '<a href="https://example.com"' in html
 

@@ -19,7 +19,7 @@ def text_of(response) -> str:
     return response.content.decode()
 
 
-def story_titles(response) -> list[str]:
+def post_titles(response) -> list[str]:
     return re.findall(r'class="story-card-title"><a href="[^"]+">([^<]+)</a>', text_of(response))
 
 
@@ -36,7 +36,7 @@ def test_home_lists_the_newest_published_stories_with_their_details(client, user
     response = client.get("/")
 
     assert response.status_code == 200
-    assert story_titles(response) == ["Newer story", "Older story"]
+    assert post_titles(response) == ["Newer story", "Older story"]
     html = text_of(response)
     assert "An opening line worth reading." in html
     assert "Ada Lovelace" in html and f'href="/@{user.username}/"' in html
@@ -51,20 +51,20 @@ def test_home_shows_ten_stories_a_page_with_real_links_to_the_others(client, use
         PostFactory(author=user, title=f"Story {number:02d}")
 
     first = client.get("/")
-    assert story_titles(first) == [f"Story {n:02d}" for n in range(11, 1, -1)]
+    assert post_titles(first) == [f"Story {n:02d}" for n in range(11, 1, -1)]
     assert 'href="?page=2"' in text_of(first)
     assert "Page 1 of 2" in text_of(first)
 
     second = client.get("/?page=2")
-    assert story_titles(second) == ["Story 01", "Story 00"]
+    assert post_titles(second) == ["Story 01", "Story 00"]
     assert 'href="?page=1"' in text_of(second)
     assert "Newest stories, page 2" in text_of(second)
 
     nonsense = client.get("/?page=nonsense")
-    assert story_titles(nonsense) == story_titles(first)
+    assert post_titles(nonsense) == post_titles(first)
     assert "There is no page “nonsense”: this is page 1 of 2." in text_of(nonsense)
     too_far = client.get("/?page=99")
-    assert story_titles(too_far) == story_titles(second)
+    assert post_titles(too_far) == post_titles(second)
     assert "There is no page “99”: this is page 2 of 2." in text_of(too_far)
     assert "There is no page" not in text_of(second)
 
@@ -88,7 +88,7 @@ def test_every_page_has_a_title_and_opengraph_meta(client, path):
 # --- One story ----------------------------------------------------------------------------
 
 
-STORY = """## A heading
+MARKDOWN = """## A heading
 
 A paragraph with a [link](https://example.com/) and `code`.
 
@@ -105,7 +105,7 @@ print("hello")
 
 
 def test_story_page_shows_the_rendered_story_and_its_details(client, user):
-    post = PostFactory(author=user, title="A rendered story", content=STORY, tags=["Web Development"])
+    post = PostFactory(author=user, title="A rendered story", content=MARKDOWN, tags=["Web Development"])
 
     response = client.get(f"/p/{post.slug}/")
 
@@ -179,7 +179,7 @@ def test_author_page_lists_their_published_stories_with_name_and_bio(client, use
     html = text_of(response)
     assert "Grace Hopper" in html and f"@{user.username}" in html
     assert "Wrote the first compiler." in html
-    assert story_titles(response) == ["Her published story"]
+    assert post_titles(response) == ["Her published story"]
 
 
 def test_author_page_has_one_address(client, user):
@@ -203,7 +203,7 @@ def test_tag_page_lists_the_published_stories_with_that_tag(client, user):
     response = client.get("/tag/web-development/")
 
     assert response.status_code == 200
-    assert story_titles(response) == ["Tagged"]
+    assert post_titles(response) == ["Tagged"]
     assert "1 story" in text_of(response)
 
 
@@ -228,7 +228,7 @@ def test_search_finds_published_stories_by_title_and_text(client, user):
     response = client.get("/search/", {"q": "pool"})
 
     assert response.status_code == 200
-    assert sorted(story_titles(response)) == ["Connection pools explained", "Gardening"]
+    assert sorted(post_titles(response)) == ["Connection pools explained", "Gardening"]
     assert "2 stories match “pool”" in text_of(response)
     assert 'value="pool"' in text_of(response)
 
@@ -237,14 +237,14 @@ def test_search_ranks_title_matches_above_newer_text_matches(client, user, full_
     PostFactory(author=user, title="Connection pools explained", content="Why PgBouncer matters.")
     PostFactory(author=user, title="Gardening", content="Tomatoes need a pool of sunshine.")
 
-    assert story_titles(client.get("/search/", {"q": "pool"})) == ["Connection pools explained", "Gardening"]
+    assert post_titles(client.get("/search/", {"q": "pool"})) == ["Connection pools explained", "Gardening"]
 
 
 def test_search_matches_word_forms_not_fragments(client, user, full_text_search):
     PostFactory(author=user, title="Pooling connections", content="Fewer servers.")
     PostFactory(author=user, title="Whirlpools", content="Water going round.")
 
-    assert story_titles(client.get("/search/", {"q": "pooled"})) == ["Pooling connections"]
+    assert post_titles(client.get("/search/", {"q": "pooled"})) == ["Pooling connections"]
 
 
 def test_search_without_full_text_matches_every_word_as_a_substring_newest_first(client, user):
@@ -254,7 +254,7 @@ def test_search_without_full_text_matches_every_word_as_a_substring_newest_first
     PostFactory(author=user, title="Pooling connections", content="Fewer servers going to waste.")
     PostFactory(author=user, title="Pool rules", content="No running.")
 
-    assert story_titles(client.get("/search/", {"q": "pool going"})) == ["Pooling connections", "Whirlpools"]
+    assert post_titles(client.get("/search/", {"q": "pool going"})) == ["Pooling connections", "Whirlpools"]
 
 
 def test_search_has_friendly_empty_states(client, user):
@@ -503,9 +503,9 @@ def test_the_sitemap_indexes_published_stories_authors_and_tags(client, user, ot
     index = text_of(client.get("/sitemap.xml"))
     for section in ("stories", "authors", "tags"):
         assert f"http://testserver/sitemap-{section}.xml" in index
-    stories = text_of(client.get("/sitemap-stories.xml"))
-    assert f"/p/{published.slug}/</loc>" in stories and f"/p/{draft.slug}/" not in stories
-    assert "<lastmod>" in stories
+    sitemap_xml = text_of(client.get("/sitemap-stories.xml"))
+    assert f"/p/{published.slug}/</loc>" in sitemap_xml and f"/p/{draft.slug}/" not in sitemap_xml
+    assert "<lastmod>" in sitemap_xml
     authors = text_of(client.get("/sitemap-authors.xml"))
     assert f"/@{user.username}/</loc>" in authors and f"/@{other_user.username}/" not in authors
     tags = text_of(client.get("/sitemap-tags.xml"))
@@ -530,7 +530,7 @@ def test_the_sitemap_is_a_fixed_cost_cached_while_nothing_changes(client, user, 
 
 
 @pytest.fixture
-def fifteen_stories(user):
+def fifteen_posts(user):
     authors = [user, *UserFactory.create_batch(4)]
     for number in range(15):
         PostFactory(author=authors[number % 5], title=f"Pool story {number}", tags=["pools", f"tag-{number}"])
@@ -539,7 +539,7 @@ def fifteen_stories(user):
 
 @pytest.mark.parametrize("path", ["/", "/?page=2", "/tag/pools/", "/search/?q=pool", "/me/stories/"])
 def test_list_pages_use_a_fixed_number_of_queries(
-    author_client, user, fifteen_stories, path, django_assert_max_num_queries
+    author_client, user, fifteen_posts, path, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(8):
         response = author_client.get(path)
@@ -548,11 +548,11 @@ def test_list_pages_use_a_fixed_number_of_queries(
 
 
 def test_the_author_page_uses_a_fixed_number_of_queries(
-    client, user, fifteen_stories, django_assert_max_num_queries
+    client, user, fifteen_posts, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(5):
         response = client.get(f"/@{user.username}/")
-    assert len(story_titles(response)) == 3
+    assert len(post_titles(response)) == 3
 
 
 @pytest.mark.parametrize(
@@ -583,7 +583,7 @@ def test_an_api_client_signed_in_with_a_token_gets_no_store_too(api_client_for, 
 
 
 def test_pages_have_no_inline_scripts_or_styles(author_client, user):
-    post = PostFactory(author=user, content=STORY)
+    post = PostFactory(author=user, content=MARKDOWN)
     for path in ("/", post.get_absolute_url(), f"/p/{post.slug}/edit/", "/me/stories/"):
         html = text_of(author_client.get(path))
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path

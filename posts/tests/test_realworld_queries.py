@@ -32,7 +32,7 @@ def client(reader: User, signed_in: bool) -> RealWorldClient:
     return client_for(reader) if signed_in else RealWorldClient()
 
 
-def stories(count: int, reader: User) -> list[Post]:
+def make_posts(count: int, reader: User) -> list[Post]:
     """`count` stories, each by its own author whom the reader follows, with two tags (one
     shared), a favorite from the reader and another member, and a comment by its author."""
     fan = UserFactory()
@@ -51,7 +51,7 @@ def stories(count: int, reader: User) -> list[Post]:
 @pytest.mark.parametrize("count", SIZES)
 def test_the_article_list_costs_the_same_whatever_its_length(count, signed_in, django_assert_num_queries):
     reader = UserFactory()
-    stories(count, reader)
+    make_posts(count, reader)
     member = client(reader, signed_in)
     for query in ({}, {"tag": "shared"}, {"favorited": reader.username}):
         with django_assert_num_queries(ARTICLE_LIST + TOKEN * signed_in):
@@ -64,7 +64,7 @@ def test_the_article_list_costs_the_same_whatever_its_length(count, signed_in, d
 @pytest.mark.parametrize("count", SIZES)
 def test_the_feed_costs_the_same_whatever_its_length(count, django_assert_num_queries):
     reader = UserFactory()
-    stories(count, reader)
+    make_posts(count, reader)
     PostFactory()  # by someone the reader does not follow
     member = client_for(reader)
     with django_assert_num_queries(TOKEN + ARTICLE_LIST):

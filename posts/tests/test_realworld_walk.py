@@ -145,14 +145,14 @@ def test_a_realworld_front_end_walks_through_the_whole_api_and_the_other_faces_s
 
     # The same story on Quill's pages and in API v1.
     site = Client()
-    story_page = site.get(f"/p/{slug}/").content.decode()
-    assert "How to train your dragon" in story_page and "<em>believe</em>" in story_page
+    page_html = site.get(f"/p/{slug}/").content.decode()
+    assert "How to train your dragon" in page_html and "<em>believe</em>" in page_html
     author_page = site.get("/@alice/").content.decode()
     assert "How to train your dragon" in author_page and "I train dragons." in author_page
     v1 = site.get("/api/v1/blog/bulk", {"author": "alice"}).json()
-    story = next(post for post in v1["posts"] if post["slug"] == slug)
-    assert (story["title"], story["content"]) == ("How to train your dragon", "You have to *believe*.")
-    assert sorted(story["tags"]) == ["dragons", "training"]
+    v1_post = next(post for post in v1["posts"] if post["slug"] == slug)
+    assert (v1_post["title"], v1_post["content"]) == ("How to train your dragon", "You have to *believe*.")
+    assert sorted(v1_post["tags"]) == ["dragons", "training"]
     assert v1["count"] == 2
 
     bob.delete("/articles/{slug}/comments/{id}", slug=slug, id=comment["id"])
@@ -199,8 +199,8 @@ def test_stories_made_on_the_site_and_through_api_v1_show_in_the_realworld_api(c
     }
     assert client.post("/write/", form).status_code == 302
     v1 = Client(headers={"Authorization": f"Bearer {issue_tokens(user=author, face=V1.name).access}"})
-    story = {"title": "Written through API v1", "content": "Over JSON.", "tags": ["v1"], "published": True}
-    assert v1.post("/api/v1/blog", story, content_type="application/json").status_code == 201
+    v1_post = {"title": "Written through API v1", "content": "Over JSON.", "tags": ["v1"], "published": True}
+    assert v1.post("/api/v1/blog", v1_post, content_type="application/json").status_code == 201
 
     reader = RealWorldClient()
     listing = reader.get("/articles", query={"author": "carol"})
@@ -209,9 +209,9 @@ def test_stories_made_on_the_site_and_through_api_v1_show_in_the_realworld_api(c
         "Written on the site",
     ]
     assert [item["tagList"] for item in listing["articles"]] == [["v1"], ["site"]]
-    site_story = Post.objects.get(title="Written on the site")
-    article = reader.get("/articles/{slug}", slug=site_story.slug)["article"]
-    assert (article["body"], article["description"]) == ("In the **editor**.", site_story.excerpt)
+    site_post = Post.objects.get(title="Written on the site")
+    article = reader.get("/articles/{slug}", slug=site_post.slug)["article"]
+    assert (article["body"], article["description"]) == ("In the **editor**.", site_post.excerpt)
     assert article["author"]["username"] == "carol"
 
 

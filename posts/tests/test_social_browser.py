@@ -30,11 +30,11 @@ def test_claps_and_follows_change_in_place_and_responses_post(page: Page, live_s
     url = live_server.url
     reader = UserFactory(name="Rosa Reader")
     writer = UserFactory(name="Wendy Writer")
-    story = PostFactory(author=writer, title="Worth a clap", content="Some words.")
-    services.clap(post=story, member=UserFactory())
+    post = PostFactory(author=writer, title="Worth a clap", content="Some words.")
+    services.clap(post=post, member=UserFactory())
     sign_in(page, url, reader.email)
 
-    page.goto(f"{url}{story.get_absolute_url()}")
+    page.goto(f"{url}{post.get_absolute_url()}")
     reloads: list[str] = []
     page.on("load", lambda _: reloads.append(page.url))
 
@@ -44,7 +44,7 @@ def test_claps_and_follows_change_in_place_and_responses_post(page: Page, live_s
     clap.click()
     expect(clap).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#clap-count")).to_have_text("2 claps")
-    assert Clap.objects.filter(post=story, member=reader).exists()
+    assert Clap.objects.filter(post=post, member=reader).exists()
     clap.click()
     expect(clap).to_have_attribute("aria-pressed", "false")
     expect(page.locator("#clap-count")).to_have_text("1 clap")
@@ -64,7 +64,7 @@ def test_claps_and_follows_change_in_place_and_responses_post(page: Page, live_s
     page.get_by_label("Your response").fill("A fine story.\n\nSee https://example.com/.")
     page.get_by_role("button", name="Respond").click()
     comment = Comment.objects.get()
-    expect(page).to_have_url(f"{url}{story.get_absolute_url()}#response-{comment.pk}")
+    expect(page).to_have_url(f"{url}{post.get_absolute_url()}#response-{comment.pk}")
     expect(page.locator(".flash")).to_have_text("Your response is published.")
     link = page.locator(f"#response-{comment.pk} .response-body a")
     expect(link).to_have_attribute("href", "https://example.com/")
@@ -79,11 +79,11 @@ def test_claps_and_follows_change_in_place_and_responses_post(page: Page, live_s
     author_context = browser.new_context()
     author = author_context.new_page()
     sign_in(author, url, writer.email)
-    author.goto(f"{url}{story.get_absolute_url()}")
+    author.goto(f"{url}{post.get_absolute_url()}")
     author.get_by_role("link", name="Delete this response by Rosa Reader").click()
     expect(author.get_by_role("heading", name="Delete this response?")).to_be_visible()
     author.get_by_role("button", name="Delete response").click()
-    expect(author).to_have_url(f"{url}{story.get_absolute_url()}#responses")
+    expect(author).to_have_url(f"{url}{post.get_absolute_url()}#responses")
     assert not Comment.objects.exists()
     author_context.close()
 

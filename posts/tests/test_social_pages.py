@@ -16,7 +16,7 @@ from accounts.models import Follow, User
 from accounts.tests.factories import UserFactory
 from posts import services
 from posts.models import Clap, Comment, Post
-from posts.templatetags.responses import response_html
+from posts.templatetags.comments import comment_html
 from posts.tests.factories import PostFactory
 from posts.tests.queries import tag_queries
 
@@ -34,7 +34,7 @@ def _generous_comment_rate(settings):
 
 
 @pytest.fixture
-def story(other_user) -> Post:
+def post(other_user) -> Post:
     return PostFactory(author=other_user, title="A story worth clapping for", content="Some text.")
 
 
@@ -62,7 +62,7 @@ def follow_buttons(html: str) -> list[str]:
     return re.findall(r'<button class="button button-small follow-button"[^>]*>.*?</button>', html, re.S)
 
 
-def respond(post: Post, author: User, body: str) -> Comment:
+def comment_on(post: Post, author: User, body: str) -> Comment:
     return services.add_comment(post=post, author=author, body=body)
 
 
@@ -76,54 +76,54 @@ def queries_for(client: Client, path: str) -> int:
 # --- Claps --------------------------------------------------------------------------------
 
 
-def test_a_member_sees_the_clap_count_and_an_unpressed_clap_button(member_client, story):
+def test_a_member_sees_the_clap_count_and_an_unpressed_clap_button(member_client, post):
     for fan in UserFactory.create_batch(2):
-        services.clap(post=story, member=fan)
+        services.clap(post=post, member=fan)
 
-    html = text_of(member_client.get(story.get_absolute_url()))
+    html = text_of(member_client.get(post.get_absolute_url()))
 
-    assert f'action="/p/{story.slug}/clap/"' in html
+    assert f'action="/p/{post.slug}/clap/"' in html
     button = clap_button(html)
     assert 'aria-pressed="false"' in button and 'value="clap"' in button
     assert "2 claps" in html
 
 
 def test_clapping_redirects_back_to_the_claps_with_a_message_and_presses_the_button(
-    member_client, user, story
+    member_client, user, post
 ):
-    response = member_client.post(f"/p/{story.slug}/clap/", {"action": "clap"})
-    assert response.status_code == 302 and response["Location"] == story.get_absolute_url()
-    assert Clap.objects.filter(post=story, member=user).exists()
+    response = member_client.post(f"/p/{post.slug}/clap/", {"action": "clap"})
+    assert response.status_code == 302 and response["Location"] == post.get_absolute_url()
+    assert Clap.objects.filter(post=post, member=user).exists()
 
-    page = member_client.get(story.get_absolute_url())
+    page = member_client.get(post.get_absolute_url())
     assert flashes(page) == ["You clapped for “A story worth clapping for”."]
     button = clap_button(text_of(page))
     assert 'aria-pressed="true"' in button and 'value="unclap"' in button
     assert "1 clap<" in text_of(page)
 
-    member_client.post(f"/p/{story.slug}/clap/", {"action": "unclap"})
-    page = member_client.get(story.get_absolute_url())
+    member_client.post(f"/p/{post.slug}/clap/", {"action": "unclap"})
+    page = member_client.get(post.get_absolute_url())
     assert flashes(page) == ["You took back your clap for “A story worth clapping for”."]
     assert not Clap.objects.exists()
     assert 'aria-pressed="false"' in clap_button(text_of(page))
 
 
-def test_the_clap_form_comes_back_to_the_claps_and_a_double_submit_stays_one_clap(member_client, user, story):
-    html = text_of(member_client.get(story.get_absolute_url()))
-    assert f'name="next" value="/p/{story.slug}/#claps"' in html
+def test_the_clap_form_comes_back_to_the_claps_and_a_double_submit_stays_one_clap(member_client, user, post):
+    html = text_of(member_client.get(post.get_absolute_url()))
+    assert f'name="next" value="/p/{post.slug}/#claps"' in html
 
     for _ in range(2):  # a double click sends the same "clap" twice
         response = member_client.post(
-            f"/p/{story.slug}/clap/", {"action": "clap", "next": f"/p/{story.slug}/#claps"}
+            f"/p/{post.slug}/clap/", {"action": "clap", "next": f"/p/{post.slug}/#claps"}
         )
-        assert response["Location"] == f"/p/{story.slug}/#claps"
-    assert Clap.objects.filter(post=story).count() == 1
+        assert response["Location"] == f"/p/{post.slug}/#claps"
+    assert Clap.objects.filter(post=post).count() == 1
 
 
-def test_without_an_action_the_clap_button_toggles(member_client, story):
-    member_client.post(f"/p/{story.slug}/clap/")
+def test_without_an_action_the_clap_button_toggles(member_client, post):
+    member_client.post(f"/p/{post.slug}/clap/")
     assert Clap.objects.count() == 1
-    member_client.post(f"/p/{story.slug}/clap/")
+    member_client.post(f"/p/{post.slug}/clap/")
     assert Clap.objects.count() == 0
 
 
@@ -137,47 +137,47 @@ def test_without_an_action_the_clap_button_toggles(member_client, story):
         ("", None),
     ],
 )
-def test_actions_go_back_to_next_only_when_it_is_on_this_site(member_client, story, next_url, expected):
-    response = member_client.post(f"/p/{story.slug}/clap/", {"next": next_url})
+def test_actions_go_back_to_next_only_when_it_is_on_this_site(member_client, post, next_url, expected):
+    response = member_client.post(f"/p/{post.slug}/clap/", {"next": next_url})
     assert response.status_code == 302
-    assert response["Location"] == (expected or f"/p/{story.slug}/")
+    assert response["Location"] == (expected or f"/p/{post.slug}/")
 
 
-def test_clapping_answers_json_when_asked_and_leaves_no_message(member_client, story):
-    response = member_client.post(f"/p/{story.slug}/clap/", {"action": "clap"}, headers=JSON)
+def test_clapping_answers_json_when_asked_and_leaves_no_message(member_client, post):
+    response = member_client.post(f"/p/{post.slug}/clap/", {"action": "clap"}, headers=JSON)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert "Accept" in response["Vary"]
     assert response.json() == {"clapped": True, "clap_count": 1, "count_text": "1 clap"}
-    services.clap(post=story, member=UserFactory())
-    response = member_client.post(f"/p/{story.slug}/clap/", {"action": "unclap"}, headers=JSON)
+    services.clap(post=post, member=UserFactory())
+    response = member_client.post(f"/p/{post.slug}/clap/", {"action": "unclap"}, headers=JSON)
     assert response.json() == {"clapped": False, "clap_count": 1, "count_text": "1 clap"}
-    assert flashes(member_client.get(story.get_absolute_url())) == []
+    assert flashes(member_client.get(post.get_absolute_url())) == []
 
 
-def test_a_browser_form_post_gets_the_redirect_not_json(member_client, story):
-    response = member_client.post(f"/p/{story.slug}/clap/", {"action": "clap"}, headers=BROWSER)
+def test_a_browser_form_post_gets_the_redirect_not_json(member_client, post):
+    response = member_client.post(f"/p/{post.slug}/clap/", {"action": "clap"}, headers=BROWSER)
     assert response.status_code == 302
 
 
-def test_anonymous_readers_see_the_claps_and_are_sent_to_sign_in_to_clap(client, story):
-    services.clap(post=story, member=UserFactory())
+def test_anonymous_readers_see_the_claps_and_are_sent_to_sign_in_to_clap(client, post):
+    services.clap(post=post, member=UserFactory())
 
-    html = text_of(client.get(story.get_absolute_url()))
+    html = text_of(client.get(post.get_absolute_url()))
     assert "1 clap" in html
-    assert f'href="/signin/?next=/p/{story.slug}/%23claps"' in html and "Sign in to clap" in html
-    assert f'action="/p/{story.slug}/clap/"' not in html
+    assert f'href="/signin/?next=/p/{post.slug}/%23claps"' in html and "Sign in to clap" in html
+    assert f'action="/p/{post.slug}/clap/"' not in html
 
-    response = client.post(f"/p/{story.slug}/clap/", {"action": "clap", "next": f"/p/{story.slug}/#claps"})
+    response = client.post(f"/p/{post.slug}/clap/", {"action": "clap", "next": f"/p/{post.slug}/#claps"})
     assert response.status_code == 302
-    assert response["Location"] == f"/signin/?next=/p/{story.slug}/%23claps"
+    assert response["Location"] == f"/signin/?next=/p/{post.slug}/%23claps"
     assert "Sign in to clap for stories." in text_of(client.get(response["Location"]))
     assert Clap.objects.count() == 1
 
-    refused = client.post(f"/p/{story.slug}/clap/", headers=JSON)
+    refused = client.post(f"/p/{post.slug}/clap/", headers=JSON)
     assert refused.status_code == 401
-    assert refused.json()["signin_url"] == f"/signin/?next=/p/{story.slug}/"
+    assert refused.json()["signin_url"] == f"/signin/?next=/p/{post.slug}/"
 
 
 def test_drafts_and_unknown_stories_cannot_be_clapped(member_client, user, other_user):
@@ -193,15 +193,15 @@ def test_drafts_and_unknown_stories_cannot_be_clapped(member_client, user, other
     assert "/clap/" not in html and "Responses" not in html and "follow-button" not in html
 
 
-def test_clapping_is_post_only(member_client, story):
-    assert member_client.get(f"/p/{story.slug}/clap/").status_code == 405
+def test_clapping_is_post_only(member_client, post):
+    assert member_client.get(f"/p/{post.slug}/clap/").status_code == 405
 
 
 # --- Follows ------------------------------------------------------------------------------
 
 
-def test_the_story_page_offers_to_follow_its_author(member_client, user, other_user, story):
-    html = text_of(member_client.get(story.get_absolute_url()))
+def test_the_story_page_offers_to_follow_its_author(member_client, user, other_user, post):
+    html = text_of(member_client.get(post.get_absolute_url()))
 
     buttons = follow_buttons(html)
     assert len(buttons) == 2  # in the byline and in the author box
@@ -210,28 +210,28 @@ def test_the_story_page_offers_to_follow_its_author(member_client, user, other_u
     assert f'<span class="visually-hidden"> {escape(other_user.display_name)}</span>' in buttons[0]
 
     account_services.follow(follower=user, followed=other_user)
-    buttons = follow_buttons(text_of(member_client.get(story.get_absolute_url())))
+    buttons = follow_buttons(text_of(member_client.get(post.get_absolute_url())))
     assert all('aria-pressed="true"' in button and ">Following<" in button for button in buttons)
     assert all('value="unfollow"' in button for button in buttons)
 
 
 def test_authors_are_not_offered_to_follow_themselves_and_readers_are_asked_to_sign_in(
-    client, other_user, story
+    client, other_user, post
 ):
     client.force_login(other_user)
-    assert follow_buttons(text_of(client.get(story.get_absolute_url()))) == []
+    assert follow_buttons(text_of(client.get(post.get_absolute_url()))) == []
 
     client.logout()
-    html = text_of(client.get(story.get_absolute_url()))
+    html = text_of(client.get(post.get_absolute_url()))
     assert follow_buttons(html) == []
-    assert f'href="/signin/?next=/p/{story.slug}/">Sign in to follow</a>' in html
+    assert f'href="/signin/?next=/p/{post.slug}/">Sign in to follow</a>' in html
 
 
-def test_following_and_unfollowing_redirect_back_with_a_message(member_client, user, other_user, story):
+def test_following_and_unfollowing_redirect_back_with_a_message(member_client, user, other_user, post):
     response = member_client.post(
-        f"/@{other_user.username}/follow/", {"action": "follow", "next": story.get_absolute_url()}
+        f"/@{other_user.username}/follow/", {"action": "follow", "next": post.get_absolute_url()}
     )
-    assert response.status_code == 302 and response["Location"] == story.get_absolute_url()
+    assert response.status_code == 302 and response["Location"] == post.get_absolute_url()
     assert Follow.objects.filter(follower=user, followed=other_user).exists()
     page = member_client.get(response["Location"])
     assert flashes(page) == [
@@ -280,10 +280,10 @@ def test_nobody_follows_themselves(member_client, user):
     assert not Follow.objects.exists()
 
 
-def test_anonymous_readers_are_sent_to_sign_in_to_follow(client, other_user, story):
-    response = client.post(f"/@{other_user.username}/follow/", {"next": story.get_absolute_url()})
+def test_anonymous_readers_are_sent_to_sign_in_to_follow(client, other_user, post):
+    response = client.post(f"/@{other_user.username}/follow/", {"next": post.get_absolute_url()})
     assert response.status_code == 302
-    assert response["Location"] == f"/signin/?next=/p/{story.slug}/"
+    assert response["Location"] == f"/signin/?next=/p/{post.slug}/"
     assert client.post(f"/@{other_user.username}/follow/")["Location"] == (
         f"/signin/?next=/%40{other_user.username}/"
     )
@@ -335,14 +335,14 @@ def test_your_own_page_has_no_follow_button_and_readers_sign_in_to_follow(client
 # --- Responses ----------------------------------------------------------------------------
 
 
-def test_responses_are_listed_oldest_first_with_their_author_and_date(client, user, other_user, story):
+def test_responses_are_listed_oldest_first_with_their_author_and_date(client, user, other_user, post):
     user.name = "Ada Lovelace"
     user.save(update_fields=["name"])
-    respond(story, user, "The first response.")
-    respond(story, other_user, "The author answers.")
-    respond(story, user, "A third one, newest last.")
+    comment_on(post, user, "The first response.")
+    comment_on(post, other_user, "The author answers.")
+    comment_on(post, user, "A third one, newest last.")
 
-    html = text_of(client.get(story.get_absolute_url()))
+    html = text_of(client.get(post.get_absolute_url()))
 
     bodies = re.findall(r'<div class="response-body"><p>([^<]+)</p></div>', html)
     assert bodies == ["The first response.", "The author answers.", "A third one, newest last."]
@@ -354,15 +354,15 @@ def test_responses_are_listed_oldest_first_with_their_author_and_date(client, us
     assert first is not None and f'id="response-{first.pk}"' in html
 
 
-def test_a_response_is_plain_text_with_paragraphs_and_links(client, user, story):
-    respond(
-        story,
+def test_a_response_is_plain_text_with_paragraphs_and_links(client, user, post):
+    comment_on(
+        post,
         user,
         'Hello <b>there</b> & "friends".\nA new line.\n\nSee https://example.com/page?a=1&b=2.'
         "\n\n<script>alert('x')</script> javascript:alert(1)",
     )
 
-    html = text_of(client.get(story.get_absolute_url()))
+    html = text_of(client.get(post.get_absolute_url()))
     body = re.search(r'<div class="response-body">(.*?)</div>', html, re.S)
     assert body is not None
 
@@ -376,32 +376,32 @@ def test_a_response_is_plain_text_with_paragraphs_and_links(client, user, story)
 
 def test_response_html_shortens_long_link_text_but_keeps_the_link_whole():
     url = "https://example.com/" + "a" * 100
-    html = response_html(f"Look: {url}")
+    html = comment_html(f"Look: {url}")
     assert f'href="{url}"' in html and "…</a>" in html
-    assert response_html('x" rel="nofollow"') == "<p>x&quot; rel=&quot;nofollow&quot;</p>"
+    assert comment_html('x" rel="nofollow"') == "<p>x&quot; rel=&quot;nofollow&quot;</p>"
 
 
-def test_members_get_a_labelled_form_and_readers_a_link_to_sign_in(client, user, story):
-    html = text_of(client.get(story.get_absolute_url()))
+def test_members_get_a_labelled_form_and_readers_a_link_to_sign_in(client, user, post):
+    html = text_of(client.get(post.get_absolute_url()))
     assert "<textarea" not in html
-    assert f'href="/signin/?next=/p/{story.slug}/%23respond"' in html and "Sign in to respond" in html
+    assert f'href="/signin/?next=/p/{post.slug}/%23respond"' in html and "Sign in to respond" in html
     assert "No responses yet." in html
 
     client.force_login(user)
-    html = text_of(client.get(story.get_absolute_url()))
-    assert f'action="/p/{story.slug}/responses/#respond"' in html
+    html = text_of(client.get(post.get_absolute_url()))
+    assert f'action="/p/{post.slug}/responses/#respond"' in html
     assert '<label for="id_body">Your response</label>' in html
     assert re.search(r'<textarea name="body"[^>]*maxlength="5000"', html)
     assert ">Respond</button>" in html
 
 
-def test_a_member_responds_and_comes_back_to_their_response(member_client, user, story):
-    response = member_client.post(f"/p/{story.slug}/responses/", {"body": "Line one\r\nline two"})
+def test_a_member_responds_and_comes_back_to_their_response(member_client, user, post):
+    response = member_client.post(f"/p/{post.slug}/responses/", {"body": "Line one\r\nline two"})
 
     comment = Comment.objects.get()
-    assert (comment.author, comment.post, comment.body) == (user, story, "Line one\nline two")
+    assert (comment.author, comment.post, comment.body) == (user, post, "Line one\nline two")
     assert response.status_code == 302
-    assert response["Location"] == f"/p/{story.slug}/#response-{comment.pk}"
+    assert response["Location"] == f"/p/{post.slug}/#response-{comment.pk}"
     page = member_client.get(response["Location"])
     assert flashes(page) == ["Your response is published."]
     assert "<p>Line one<br>line two</p>" in text_of(page)
@@ -415,8 +415,8 @@ def test_a_member_responds_and_comes_back_to_their_response(member_client, user,
         ("Nul\x00here", "Null characters are not allowed."),  # the form field's own check, as in the editor
     ],
 )
-def test_a_refused_response_shows_why_beside_the_text_which_is_kept(member_client, story, body, message):
-    response = member_client.post(f"/p/{story.slug}/responses/", {"body": body})
+def test_a_refused_response_shows_why_beside_the_text_which_is_kept(member_client, post, body, message):
+    response = member_client.post(f"/p/{post.slug}/responses/", {"body": body})
 
     assert response.status_code == 200
     html = text_of(response)
@@ -424,18 +424,18 @@ def test_a_refused_response_shows_why_beside_the_text_which_is_kept(member_clien
     assert re.search(r'<div class="field field-invalid">', html)
     if body.strip() and "\x00" not in body:
         assert f">\n{body}</textarea>" in html
-    assert story.title in html  # it is the story page, with its responses
+    assert post.title in html  # it is the story page, with its responses
     assert not Comment.objects.exists()
 
 
-def test_posting_too_often_is_refused_with_429_and_the_text_kept(member_client, story, settings):
+def test_posting_too_often_is_refused_with_429_and_the_text_kept(member_client, post, settings):
     settings.QUILL_COMMENT_RATE = "2/minute"
     for number in range(2):
         assert (
-            member_client.post(f"/p/{story.slug}/responses/", {"body": f"Quick {number}"}).status_code == 302
+            member_client.post(f"/p/{post.slug}/responses/", {"body": f"Quick {number}"}).status_code == 302
         )
 
-    response = member_client.post(f"/p/{story.slug}/responses/", {"body": "One too many"})
+    response = member_client.post(f"/p/{post.slug}/responses/", {"body": "One too many"})
 
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
@@ -445,21 +445,21 @@ def test_posting_too_often_is_refused_with_429_and_the_text_kept(member_client, 
     assert Comment.objects.count() == 2
 
 
-def test_responding_answers_json_when_asked(member_client, story):
-    created = member_client.post(f"/p/{story.slug}/responses/", {"body": "Hi"}, headers=JSON)
+def test_responding_answers_json_when_asked(member_client, post):
+    created = member_client.post(f"/p/{post.slug}/responses/", {"body": "Hi"}, headers=JSON)
     comment = Comment.objects.get()
     assert created.status_code == 201
-    assert created.json() == {"id": comment.pk, "url": f"/p/{story.slug}/#response-{comment.pk}"}
+    assert created.json() == {"id": comment.pk, "url": f"/p/{post.slug}/#response-{comment.pk}"}
 
-    refused = member_client.post(f"/p/{story.slug}/responses/", {"body": " "}, headers=JSON)
+    refused = member_client.post(f"/p/{post.slug}/responses/", {"body": " "}, headers=JSON)
     assert refused.status_code == 400
     assert refused.json()["details"] == {"body": ["Write something first."]}
 
 
-def test_anonymous_readers_and_drafts_get_no_responses(client, user, other_user, story):
-    response = client.post(f"/p/{story.slug}/responses/", {"body": "Hello"})
+def test_anonymous_readers_and_drafts_get_no_responses(client, user, other_user, post):
+    response = client.post(f"/p/{post.slug}/responses/", {"body": "Hello"})
     assert response.status_code == 302
-    assert response["Location"] == f"/signin/?next=/p/{story.slug}/%23respond"
+    assert response["Location"] == f"/signin/?next=/p/{post.slug}/%23respond"
     assert "Sign in to respond." in text_of(client.get(response["Location"]))
 
     client.force_login(user)
@@ -469,7 +469,7 @@ def test_anonymous_readers_and_drafts_get_no_responses(client, user, other_user,
     assert client.post(f"/p/{own_draft.slug}/responses/", {"body": "Hello"}).status_code == 404
     assert not Comment.objects.exists()
     # Going back to a refused form's address lands on the story's responses.
-    assert client.get(f"/p/{story.slug}/responses/")["Location"] == f"/p/{story.slug}/#responses"
+    assert client.get(f"/p/{post.slug}/responses/")["Location"] == f"/p/{post.slug}/#responses"
 
 
 # --- Deleting responses -------------------------------------------------------------------
@@ -480,26 +480,26 @@ def delete_links(html: str) -> list[str]:
 
 
 def test_delete_is_offered_to_the_responses_author_the_storys_author_and_moderators(
-    client, user, other_user, moderator, story
+    client, user, other_user, moderator, post
 ):
-    mine = respond(story, user, "Mine")
-    theirs = respond(story, UserFactory(), "Someone else's")
-    both = [f"/p/{story.slug}/responses/{comment.pk}/delete/" for comment in (mine, theirs)]
+    mine = comment_on(post, user, "Mine")
+    theirs = comment_on(post, UserFactory(), "Someone else's")
+    both = [f"/p/{post.slug}/responses/{comment.pk}/delete/" for comment in (mine, theirs)]
 
-    assert delete_links(text_of(client.get(story.get_absolute_url()))) == []
+    assert delete_links(text_of(client.get(post.get_absolute_url()))) == []
     client.force_login(user)
-    assert delete_links(text_of(client.get(story.get_absolute_url()))) == both[:1]
+    assert delete_links(text_of(client.get(post.get_absolute_url()))) == both[:1]
     client.force_login(other_user)  # the story's author
-    assert delete_links(text_of(client.get(story.get_absolute_url()))) == both
+    assert delete_links(text_of(client.get(post.get_absolute_url()))) == both
     client.force_login(moderator)
-    assert delete_links(text_of(client.get(story.get_absolute_url()))) == both
+    assert delete_links(text_of(client.get(post.get_absolute_url()))) == both
     client.force_login(UserFactory())
-    assert delete_links(text_of(client.get(story.get_absolute_url()))) == []
+    assert delete_links(text_of(client.get(post.get_absolute_url()))) == []
 
 
-def test_deleting_a_response_asks_first_then_deletes_it(member_client, user, story):
-    comment = respond(story, user, "Regrettable words.")
-    address = f"/p/{story.slug}/responses/{comment.pk}/delete/"
+def test_deleting_a_response_asks_first_then_deletes_it(member_client, user, post):
+    comment = comment_on(post, user, "Regrettable words.")
+    address = f"/p/{post.slug}/responses/{comment.pk}/delete/"
 
     confirm = member_client.get(address)
     assert confirm.status_code == 200
@@ -508,8 +508,8 @@ def test_deleting_a_response_asks_first_then_deletes_it(member_client, user, sto
     assert f'action="{address}"' in html
     assert Comment.objects.exists()
 
-    response = member_client.post(address, {"next": f"/p/{story.slug}/#responses"})
-    assert response.status_code == 302 and response["Location"] == f"/p/{story.slug}/#responses"
+    response = member_client.post(address, {"next": f"/p/{post.slug}/#responses"})
+    assert response.status_code == 302 and response["Location"] == f"/p/{post.slug}/#responses"
     assert not Comment.objects.exists()
     page = member_client.get(response["Location"])
     assert flashes(page) == ["The response is deleted."]
@@ -518,19 +518,19 @@ def test_deleting_a_response_asks_first_then_deletes_it(member_client, user, sto
 
 @pytest.mark.parametrize("deleter", ["story_author", "moderator"])
 def test_the_storys_author_and_moderators_can_delete_a_response(client, user, other_user, moderator, deleter):
-    story = PostFactory(author=other_user)
-    comment = respond(story, user, "Off topic.")
+    post = PostFactory(author=other_user)
+    comment = comment_on(post, user, "Off topic.")
     client.force_login(other_user if deleter == "story_author" else moderator)
 
-    response = client.post(f"/p/{story.slug}/responses/{comment.pk}/delete/")
+    response = client.post(f"/p/{post.slug}/responses/{comment.pk}/delete/")
 
-    assert response.status_code == 302 and response["Location"] == f"/p/{story.slug}/#responses"
+    assert response.status_code == 302 and response["Location"] == f"/p/{post.slug}/#responses"
     assert not Comment.objects.exists()
 
 
-def test_others_cannot_delete_someones_response(client, user, story):
-    comment = respond(story, user, "Still here.")
-    address = f"/p/{story.slug}/responses/{comment.pk}/delete/"
+def test_others_cannot_delete_someones_response(client, user, post):
+    comment = comment_on(post, user, "Still here.")
+    address = f"/p/{post.slug}/responses/{comment.pk}/delete/"
 
     client.force_login(UserFactory())
     for method in ("get", "post"):
@@ -542,11 +542,11 @@ def test_others_cannot_delete_someones_response(client, user, story):
     assert Comment.objects.filter(pk=comment.pk).exists()
 
 
-def test_a_response_is_only_found_under_its_own_story(member_client, user, story):
-    comment = respond(story, user, "Here.")
+def test_a_response_is_only_found_under_its_own_story(member_client, user, post):
+    comment = comment_on(post, user, "Here.")
     elsewhere = PostFactory()
     assert member_client.get(f"/p/{elsewhere.slug}/responses/{comment.pk}/delete/").status_code == 404
-    assert member_client.post(f"/p/{story.slug}/responses/999999/delete/").status_code == 404
+    assert member_client.post(f"/p/{post.slug}/responses/999999/delete/").status_code == 404
     assert Comment.objects.exists()
 
 
@@ -559,7 +559,7 @@ def test_story_cards_show_clap_and_response_counts(client, user, other_user):
     for fan in UserFactory.create_batch(12):
         services.clap(post=popular, member=fan)
     for number in range(3):
-        respond(popular, user, f"Response {number}")
+        comment_on(popular, user, f"Response {number}")
 
     for path in ("/", "/tag/birds/", "/search/?q=popular", f"/@{other_user.username}/"):
         html = text_of(client.get(path))
@@ -584,7 +584,7 @@ def test_counts_on_story_cards_cost_no_query_per_story(client, user, signed_in):
         post = PostFactory(author=authors[number % 3], title=f"Pool story {number}", tags=["pools"])
         for fan in fans:
             services.clap(post=post, member=fan)
-            respond(post, fan, "Nice.")
+            comment_on(post, fan, "Nice.")
 
     assert {path: queries_for(client, path) for path in paths} == before
     assert '<span class="visually-hidden">3 claps</span>' in text_of(client.get("/"))
@@ -600,13 +600,13 @@ def test_the_story_page_costs_the_same_queries_whatever_its_claps_and_responses(
     if signed_in:
         client.force_login(user)
     quiet = PostFactory(author=other_user, tags=["a", "b"])
-    respond(quiet, user, "Only one.")
+    comment_on(quiet, user, "Only one.")
     busy = PostFactory(author=other_user, tags=["a", "b"])
     for number in range(20):
         fan = UserFactory()
         services.clap(post=busy, member=fan)
-        respond(busy, fan, f"Response {number} https://example.com/{number}")
-    respond(busy, user, "Mine, deletable.")
+        comment_on(busy, fan, f"Response {number} https://example.com/{number}")
+    comment_on(busy, user, "Mine, deletable.")
 
     assert queries_for(client, quiet.get_absolute_url()) == queries_for(client, busy.get_absolute_url())
     with CaptureQueriesContext(connection) as context:
@@ -719,16 +719,16 @@ def test_what_following_shows_is_never_cached(member_client):
 # --- CSRF and CSP ---------------------------------------------------------------------------
 
 
-def test_social_forms_refuse_a_post_without_the_csrf_token(user, other_user, story):
+def test_social_forms_refuse_a_post_without_the_csrf_token(user, other_user, post):
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.force_login(user)
-    comment = respond(story, user, "Kept.")
+    comment = comment_on(post, user, "Kept.")
 
     for path, data in (
-        (f"/p/{story.slug}/clap/", {"action": "clap"}),
+        (f"/p/{post.slug}/clap/", {"action": "clap"}),
         (f"/@{other_user.username}/follow/", {"action": "follow"}),
-        (f"/p/{story.slug}/responses/", {"body": "Forged"}),
-        (f"/p/{story.slug}/responses/{comment.pk}/delete/", {}),
+        (f"/p/{post.slug}/responses/", {"body": "Forged"}),
+        (f"/p/{post.slug}/responses/{comment.pk}/delete/", {}),
     ):
         response = csrf_client.post(path, data)
         assert response.status_code == 403, path
@@ -739,40 +739,40 @@ def test_social_forms_refuse_a_post_without_the_csrf_token(user, other_user, sto
     assert list(Comment.objects.values_list("body", flat=True)) == ["Kept."]
 
 
-def test_social_forms_work_with_the_csrf_token_they_carry(user, other_user, story):
+def test_social_forms_work_with_the_csrf_token_they_carry(user, other_user, post):
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.force_login(user)
-    html = text_of(csrf_client.get(story.get_absolute_url()))
+    html = text_of(csrf_client.get(post.get_absolute_url()))
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     assert match is not None
     token = match[1]
 
     assert (
-        csrf_client.post(f"/p/{story.slug}/clap/", {"csrfmiddlewaretoken": token}, headers=JSON).status_code
+        csrf_client.post(f"/p/{post.slug}/clap/", {"csrfmiddlewaretoken": token}, headers=JSON).status_code
         == 200
     )
     follow = csrf_client.post(
         f"/@{other_user.username}/follow/", {"csrfmiddlewaretoken": token}, headers=JSON
     )
     assert json.loads(follow.content)["following"] is True
-    posted = csrf_client.post(f"/p/{story.slug}/responses/", {"csrfmiddlewaretoken": token, "body": "Hi"})
+    posted = csrf_client.post(f"/p/{post.slug}/responses/", {"csrfmiddlewaretoken": token, "body": "Hi"})
     assert posted.status_code == 302
     assert Clap.objects.count() == Follow.objects.count() == Comment.objects.count() == 1
 
 
-def test_the_new_pages_have_no_inline_scripts_or_styles(client, user, other_user, story):
-    comment = respond(story, user, "A response with https://example.com/ in it.")
+def test_the_new_pages_have_no_inline_scripts_or_styles(client, user, other_user, post):
+    comment = comment_on(post, user, "A response with https://example.com/ in it.")
     account_services.follow(follower=UserFactory(), followed=other_user)
     pages = [
-        (user, story.get_absolute_url()),
-        (user, f"/p/{story.slug}/responses/{comment.pk}/delete/"),
+        (user, post.get_absolute_url()),
+        (user, f"/p/{post.slug}/responses/{comment.pk}/delete/"),
         (user, "/following/"),
         (user, f"/@{other_user.username}/"),
-        (None, story.get_absolute_url()),
+        (None, post.get_absolute_url()),
         (None, f"/@{other_user.username}/"),
     ]
     client.force_login(user)
-    refused = client.post(f"/p/{story.slug}/responses/", {"body": " "})
+    refused = client.post(f"/p/{post.slug}/responses/", {"body": " "})
     bodies = [("refused response", text_of(refused))]
     for who, path in pages:
         if who is None:
@@ -792,23 +792,23 @@ def test_the_new_pages_have_no_inline_scripts_or_styles(client, user, other_user
 COMMENTS = "/admin/posts/comment/"
 
 
-def listed_responses(response) -> list[str]:
+def listed_comments(response) -> list[str]:
     return re.findall(r'<th class="field-short_body"><a href="[^"]+">([^<]*)</a>', text_of(response))
 
 
-def test_responses_are_listed_for_moderators_with_story_author_and_date(moderator_client, user, story):
-    respond(story, user, "A short one.")
-    respond(story, user, "Long " + "words " * 40)
+def test_responses_are_listed_for_moderators_with_story_author_and_date(moderator_client, user, post):
+    comment_on(post, user, "A short one.")
+    comment_on(post, user, "Long " + "words " * 40)
 
     response = moderator_client.get(COMMENTS)
 
     assert response.status_code == 200
     html = text_of(response)
-    listed = listed_responses(response)
+    listed = listed_comments(response)
     assert listed[1] == "A short one."
     assert listed[0].startswith("Long words words") and listed[0].endswith("…") and len(listed[0]) == 80
     assert "A story worth clapping for" in html and f"@{user.username}" in html
-    for column in ("column-story_title", "column-author", "column-created_at"):
+    for column in ("column-post_title", "column-author", "column-created_at"):
         assert column in html
 
 
@@ -818,15 +818,15 @@ def test_responses_are_listed_for_moderators_with_story_author_and_date(moderato
 )
 def test_responses_can_be_searched_by_text_author_and_story_title(moderator_client, user, query, expected):
     heron_fan = UserFactory(username="heron_fan")
-    respond(PostFactory(title="Notes"), user, "I like pelicans.")
-    respond(PostFactory(title="Birds of the coast"), heron_fan, "Herons!")
+    comment_on(PostFactory(title="Notes"), user, "I like pelicans.")
+    comment_on(PostFactory(title="Birds of the coast"), heron_fan, "Herons!")
 
-    assert listed_responses(moderator_client.get(COMMENTS, {"q": query})) == expected
+    assert listed_comments(moderator_client.get(COMMENTS, {"q": query})) == expected
 
 
-def test_responses_can_be_deleted_in_bulk(moderator_client, user, story):
-    doomed = [respond(story, user, "Spam one"), respond(story, user, "Spam two")]
-    kept = respond(story, user, "Fine")
+def test_responses_can_be_deleted_in_bulk(moderator_client, user, post):
+    doomed = [comment_on(post, user, "Spam one"), comment_on(post, user, "Spam two")]
+    kept = comment_on(post, user, "Fine")
     selected = {"action": "delete_selected", ACTION_CHECKBOX_NAME: [comment.pk for comment in doomed]}
 
     confirm = moderator_client.post(COMMENTS, selected)
@@ -836,14 +836,14 @@ def test_responses_can_be_deleted_in_bulk(moderator_client, user, story):
     assert list(Comment.objects.all()) == [kept]
 
 
-def test_a_response_is_read_only_in_the_admin(moderator_client, user, story):
-    comment = respond(story, user, "As written.")
+def test_a_response_is_read_only_in_the_admin(moderator_client, user, post):
+    comment = comment_on(post, user, "As written.")
     change_url = f"{COMMENTS}{comment.pk}/change/"
 
     page = moderator_client.get(change_url)
     assert page.status_code == 200 and "As written." in text_of(page)
     response = moderator_client.post(
-        change_url, {"post": story.pk, "author": user.pk, "body": "Edited", "_save": "Save"}
+        change_url, {"post": post.pk, "author": user.pk, "body": "Edited", "_save": "Save"}
     )
     assert response.status_code == 403
     comment.refresh_from_db()
@@ -854,27 +854,27 @@ def test_a_response_is_read_only_in_the_admin(moderator_client, user, story):
 def test_the_response_list_uses_a_fixed_number_of_queries(moderator_client, django_assert_max_num_queries):
     authors = UserFactory.create_batch(5)
     for number in range(15):
-        respond(PostFactory(author=authors[number % 5]), authors[(number + 1) % 5], f"Response {number}")
+        comment_on(PostFactory(author=authors[number % 5]), authors[(number + 1) % 5], f"Response {number}")
 
     with django_assert_max_num_queries(10):
         response = moderator_client.get(COMMENTS)
-    assert len(listed_responses(response)) == 15
+    assert len(listed_comments(response)) == 15
 
 
 def test_the_story_list_shows_claps_and_responses(moderator_client, user, django_assert_max_num_queries):
     post = PostFactory(author=user, title="Applauded")
     for fan in UserFactory.create_batch(3):
         services.clap(post=post, member=fan)
-        respond(post, fan, "Bravo")
+        comment_on(post, fan, "Bravo")
     for _ in range(10):
         PostFactory(author=user)
 
     with django_assert_max_num_queries(12):
         response = moderator_client.get("/admin/posts/post/")
     html = text_of(response)
-    assert "column-claps" in html and "column-responses" in html
+    assert "column-claps" in html and "column-comments" in html
     row = re.search(r"Applauded</a></th>(.*?)</tr>", html, re.S)
     assert row is not None
-    assert '<td class="field-claps">3</td>' in row[1] and '<td class="field-responses">3</td>' in row[1]
+    assert '<td class="field-claps">3</td>' in row[1] and '<td class="field-comments">3</td>' in row[1]
     # Sorting by the counts works too.
     assert moderator_client.get("/admin/posts/post/", {"o": "-6"}).status_code == 200

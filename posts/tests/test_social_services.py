@@ -52,10 +52,10 @@ def test_responses_are_for_published_stories_and_rate_limited_per_member(user, o
 
 
 def test_a_response_is_deleted_by_its_author_the_storys_author_or_a_moderator(user, other_user, moderator):
-    story_author = UserFactory()
-    post = PostFactory(author=story_author)
+    post_author = UserFactory()
+    post = PostFactory(author=post_author)
     stranger = UserFactory()
-    for deleter in (user, story_author, moderator):
+    for deleter in (user, post_author, moderator):
         comment = services.add_comment(post=post, author=user, body="Deletable")
         with pytest.raises(NotAllowed):
             services.delete_comment(comment=comment, user=stranger)

@@ -149,16 +149,16 @@ def test_publishing_a_scheduled_story_without_a_time_puts_it_up_now_on_every_fac
     """One rule in posts.services: `publish` with no time means now, for a scheduled story
     too (the editor's "Publish now", API v1's `published: true`); a live story keeps its date."""
 
-    def scheduled_story() -> Post:
+    def scheduled_post() -> Post:
         return services.create_post(
             author=user, title="Soon", content="x", published_at=timezone.now() + timedelta(days=2)
         )
 
-    by_service = services.update_post(post=scheduled_story(), editor=user, publish=True)
-    by_api = scheduled_story()
+    by_service = services.update_post(post=scheduled_post(), editor=user, publish=True)
+    by_api = scheduled_post()
     answer = writer.patch(detail(by_api), {"published": True}, format="json")
     assert answer.status_code == 200
-    by_editor = scheduled_story()
+    by_editor = scheduled_post()
     page = Client()
     page.force_login(user)
     form = {"title": "Soon", "content": "x", "tags": "", "version": by_editor.version, "action": "publish"}

@@ -10,7 +10,7 @@ from posts.models import Post
 DEMO_EMAIL = "demo@quill.example"
 DEMO_PASSWORD = "quill-demo-2026"
 
-DEMO_STORIES = [
+DEMO_POSTS = [
     (
         "Welcome to Quill",
         ["quill", "writing"],
@@ -77,7 +77,7 @@ class Command(BaseCommand):
                 name="Demo Writer",
                 bio="I write the stories you see on a fresh Quill.",
             )
-            for title, tags, content in DEMO_STORIES:
+            for title, tags, content in DEMO_POSTS:
                 services.create_post(author=author, title=title, content=content, tags=tags, publish=True)
             services.create_post(
                 author=author,

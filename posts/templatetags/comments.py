@@ -13,7 +13,7 @@ LINK_TEXT_LIMIT = 60
 
 
 @register.filter(is_safe=True)
-def response_html(body: str) -> SafeString:
+def comment_html(body: str) -> SafeString:
     """Escapes the text, turns its web addresses into links and its blank lines into
     paragraphs (single line breaks into <br>). No markup the member typed survives."""
     # urlize escapes everything that is not an address, and the addresses' text and hrefs,
