@@ -16,8 +16,10 @@ from playwright.sync_api import sync_playwright
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.services import issue_tokens
 from accounts.tests.factories import UserFactory
 from blog_project import settings as production_settings
+from faces.api.v1 import FACE as V1
 from mail.testing import MailServer
 
 # The test settings module matches python_files (test_*.py) but holds no tests.
@@ -159,3 +161,15 @@ def smtp_settings(settings, mail_server) -> MailServer:
 def production_password_hashers(settings):
     """The production PASSWORD_HASHERS (Argon2 first) instead of the tests' fast MD5 hasher."""
     settings.PASSWORD_HASHERS = list(production_settings.PASSWORD_HASHERS)
+
+
+@pytest.fixture
+def api_client_for():
+    """Makes an API client that sends a fresh `Authorization: Bearer` access token for a user."""
+
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user, face=V1.name).access}")
+        return client
+
+    return make

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "mail",
     "accounts",
     "posts",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "faces.context_processors.canonical_url",
+                # The bell's unread count, for signed-in members: one query, only if shown.
+                "notifications.context_processors.bell",
             ],
             # {% url %} remembering what it reversed (faces.reversing).
             "builtins": ["faces.reversing"],
@@ -216,6 +219,9 @@ QUILL_REALWORLD_TOKEN_DAYS = env_int("QUILL_REALWORLD_TOKEN_DAYS", 30)
 # user and password percent-encoded; options in the query string (?timeout=10).
 EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Quill <noreply@localhost>")
+# The site's address as readers reach it, for links in emails that no request asked for
+# (notices, digests): scheme and host, no trailing slash.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 if EMAIL_URL:
     _smtp = smtp_server_from_url(EMAIL_URL)
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -254,6 +260,7 @@ QUILL_PERIODIC_JOBS = {
     "expired idempotency keys": {"job": "posts.jobs.delete_expired_create_requests", "cron": "17 * * * *"},
     "expired sessions": {"job": "jobs.cleanup.clear_expired_sessions", "cron": "23 3 * * *"},
     "old job results": {"job": "jobs.cleanup.prune_job_results", "cron": "41 3 * * *"},
+    "notification digests": {"job": "notifications.jobs.send_digests", "cron": "0 7 * * *"},
 }
 
 # --- Internationalisation -------------------------------------------------------------------

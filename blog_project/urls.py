@@ -33,6 +33,7 @@ api_v1 = [
     path("", v1.RootView.as_view(), name="api-v1-root"),
     path("user/", include("accounts.api.v1")),
     path("media", include(accounts_v1.media_urlpatterns)),
+    path("", include("notifications.api.v1")),
     path("", include("posts.api.v1")),
 ]
 
@@ -49,5 +50,6 @@ urlpatterns = [
     mount("api/", realworld.FACE, [*api_docs, *realworld_api]),
     *media.urlpatterns(),  # uploaded images: /media/<name>
     path("", include("accounts.urls")),
+    path("", include("notifications.urls")),
     path("", include("posts.urls")),
 ]

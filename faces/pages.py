@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.cache import patch_vary_headers
@@ -82,3 +83,17 @@ def sign_in_first(request: HttpRequest, back: str, message: str) -> HttpResponse
         return json_answer({"error": message, "signin_url": signin["Location"]}, status=401)
     messages.info(request, message)
     return signin
+
+
+class FriendlyPaginator(Paginator):
+    """Turns a malformed or too-large ?page= into the nearest real page, and says so
+    (`notice`, shown above the list by templates/_pagination.html's pages)."""
+
+    notice = ""
+
+    def get_page(self, number: int | float | str | None) -> Page:
+        page = super().get_page(number)
+        asked = str(number).strip() if number is not None else ""
+        if asked and asked != str(page.number):
+            self.notice = f"There is no page “{asked}”: this is page {page.number} of {self.num_pages}."
+        return page

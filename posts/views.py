@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,7 +28,15 @@ from accounts import uploads
 from accounts.models import User
 from accounts.selectors import get_followed, get_profile, signed_in_user
 from faces.middleware import allow_body_size
-from faces.pages import add_refusal, json_answer, json_or_redirect, next_url, sign_in_first, wants_json
+from faces.pages import (
+    FriendlyPaginator,
+    add_refusal,
+    json_answer,
+    json_or_redirect,
+    next_url,
+    sign_in_first,
+    wants_json,
+)
 from kernel.exceptions import NotAllowed, NotFound, RateLimited, StaleWrite, TooLarge
 from posts.export import export_archive
 from posts.forms import CommentForm, PostForm
@@ -65,22 +73,11 @@ if TYPE_CHECKING:
 PAGE_SIZE = 10
 
 
-class PostPaginator(Paginator):
-    """Turns a malformed or too-large ?page= into the nearest real page, and says so."""
-
-    notice = ""
-
-    def get_page(self, number: int | float | str | None) -> Page:
-        page = super().get_page(number)
-        asked = str(number).strip() if number is not None else ""
-        if asked and asked != str(page.number):
-            self.notice = f"There is no page “{asked}”: this is page {page.number} of {self.num_pages}."
-        return page
-
-
 def _page(request: HttpRequest, posts: QuerySet[Post]) -> "Page[SocialPost]":
     """One page of story cards, each with its clap and response counts (no query per card)."""
-    return PostPaginator(with_social(posts, viewer=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return FriendlyPaginator(with_social(posts, viewer=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -23,6 +23,8 @@ ROUTES = {
     "/api/v1/blog/bulk": {"get"},
     "/api/v1/blog/{id}": {"get", "put", "patch", "delete"},
     "/api/v1/media": {"post"},
+    "/api/v1/notifications": {"get"},
+    "/api/v1/notifications/read": {"post"},
 }
 # The RealWorld API's operations, as ../shared/realworld/openapi.yml lists them under /api.
 REALWORLD_ROUTES = {

@@ -56,6 +56,29 @@ class StrictCharField(DocumentedField, serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: DRF's BooleanField would also take "yes", "0" or 1."""
+
+    # DRF's own message ('"true" is not a valid boolean.') would puzzle a client sending "true".
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF's IntegerField would also take "7", 7.0 or true."""
+
+    default_error_messages = {"invalid": "Must be a whole number."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictListField(DocumentedField, serializers.ListField):
     """A JSON array (DRF's ListField already refuses a string or an object)."""
 

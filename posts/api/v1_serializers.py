@@ -17,6 +17,7 @@ from faces.api.fields import (
     LETTER_OR_DIGIT_PATTERN,
     NOT_BLANK_PATTERN,
     DocumentedField,
+    StrictBooleanField,
     StrictCharField,
     StrictListField,
     year_at_most_pattern,
@@ -37,18 +38,6 @@ TITLE_HELP = f"Up to {TITLE_MAX_LENGTH} characters."
 CONTENT_HELP = f"Markdown, up to {CONTENT_MAX_LENGTH:,} characters."
 PUBLISHED_HELP = "true publishes the story, false keeps (or turns) it into a draft."
 TAGS_HELP = f"Up to {MAX_TAGS} tags of up to {TAG_MAX_LENGTH} characters; normalised to lower-case slugs."
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true or false only: DRF's BooleanField would also take "yes", "0" or 1."""
-
-    # DRF's own message ('"true" is not a valid boolean.') would puzzle a client sending "true".
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 class ScheduleField(DocumentedField, serializers.DateTimeField):

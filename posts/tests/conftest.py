@@ -1,22 +1,5 @@
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
-
-from accounts.models import User
-from accounts.services import issue_tokens
-from faces.api.v1 import FACE as V1
-
-
-@pytest.fixture
-def api_client_for():
-    """Makes an API client that sends a fresh `Authorization: Bearer` access token for a user."""
-
-    def make(user: User) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user, face=V1.name).access}")
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -611,8 +611,9 @@ def test_the_story_page_costs_the_same_queries_whatever_its_claps_and_responses(
     assert queries_for(client, quiet.get_absolute_url()) == queries_for(client, busy.get_absolute_url())
     with CaptureQueriesContext(connection) as context:
         client.get(busy.get_absolute_url())
-    # The story with its counts, flags (and tags on Postgres), its responses (+ session and user).
-    assert len(context.captured_queries) == (4 if signed_in else 2) + tag_queries()
+    # The story with its counts, flags (and tags on Postgres), its responses (+ session, user
+    # and the bell's unread count).
+    assert len(context.captured_queries) == (5 if signed_in else 2) + tag_queries()
 
 
 # --- Following ----------------------------------------------------------------------------
@@ -699,14 +700,14 @@ def test_following_costs_a_fixed_number_of_queries(member_client, user, django_a
         PostFactory(author=author)
     with CaptureQueriesContext(connection) as empty:  # suggestions
         member_client.get("/following/")
-    assert len(empty.captured_queries) <= 4  # session, user, count, suggestions
+    assert len(empty.captured_queries) <= 5  # session, user, count, suggestions, the bell
 
     for author in authors:
         account_services.follow(follower=user, followed=author)
         for number in range(3):
             post = PostFactory(author=author, tags=[f"t{number}", "x"])
             services.clap(post=post, member=UserFactory())
-    with django_assert_max_num_queries(5):  # session, user, count, page, tags
+    with django_assert_max_num_queries(6):  # session, user, count, page, tags, the bell
         response = member_client.get("/following/")
     assert text_of(response).count('class="story-card"') == 10
 

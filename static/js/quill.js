@@ -597,3 +597,46 @@
     }
   });
 })();
+
+// --- The bell's count without a reload ---------------------------------------------------
+// Once a minute while the tab is shown (never while it is hidden), ask API v1 (the session
+// signs the request) for the unread count, and show it in the bell.
+(() => {
+  const EVERY_MS = 60_000;
+
+  function show(bell, unread) {
+    let count = bell.querySelector(".bell-count");
+    if (unread > 0 && !count) {
+      count = document.createElement("span");
+      count.className = "bell-count";
+      count.setAttribute("aria-hidden", "true");
+      bell.append(count);
+    }
+    if (count) {
+      if (unread > 0) count.textContent = String(unread);
+      else count.remove();
+    }
+    bell.querySelector(".visually-hidden").textContent =
+      unread > 0 ? `Notifications, ${unread} unread` : "Notifications";
+  }
+
+  async function refresh(bell) {
+    if (document.hidden) return;
+    try {
+      const response = await fetch(bell.dataset.bell, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (response.ok) show(bell, (await response.json()).unread);
+    } catch {
+      // Offline or the server restarting: the next minute tries again.
+    }
+  }
+
+  const bell = document.querySelector("[data-bell]");
+  if (!bell || !bell.dataset.bell) return;
+  setInterval(() => refresh(bell), EVERY_MS);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) refresh(bell);
+  });
+})();
