@@ -10,7 +10,7 @@ from django.db.models import Model
 from faces.readcache import ALL, LISTS, EventScopes, RowScopes, everywhere, nothing, post_scope
 from kernel.events import Event
 from posts.events import PostsRerendered, PostsTakenDown
-from posts.models import Clap, Comment, CreateRequest, Post, Revision, Tag
+from posts.models import Bookmark, Clap, Comment, CreateRequest, Post, Revision, Tag
 from posts.selectors import next_scheduled_publication
 
 
@@ -39,6 +39,7 @@ MODELS: dict[type[Model], RowScopes] = {
     Tag: everywhere,  # a tag renamed or deleted changes every story that has it
     # What readers see is unchanged: the story's own save says what is.
     Revision: nothing,
+    Bookmark: nothing,  # a member's own list; readers' pages show no saves
     CreateRequest: nothing,
 }
 

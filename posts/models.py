@@ -210,6 +210,22 @@ class Clap(models.Model):
         return f"{self.member_id} claps for {self.post_id}"
 
 
+class Bookmark(models.Model):
+    """A story a member saved to read later: their reading list (/me/list/)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="bookmarks")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "post"], name="bookmark_once")]
+        # The reading list: a member's, newest saved first.
+        indexes = [models.Index(fields=["member", "-created_at"], name="bookmark_member_newest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} saved {self.post_id}"
+
+
 class Revision(models.Model):
     """A story's title and text as they were before a save changed them."""
 

@@ -11,6 +11,7 @@ from django.db.models import (
     BooleanField,
     Count,
     Exists,
+    F,
     IntegerField,
     Min,
     OuterRef,
@@ -23,7 +24,7 @@ from django.db.models.functions import Coalesce, Now
 
 from accounts.models import Follow, User
 from kernel.exceptions import NotFound
-from posts.models import Clap, Comment, Post, Tag, normalize_tag, readers_see, readers_see_comment
+from posts.models import Bookmark, Clap, Comment, Post, Tag, normalize_tag, readers_see, readers_see_comment
 from posts.search import clean_query, filter_by_search
 
 POST_NOT_FOUND = "No such story."
@@ -49,6 +50,7 @@ class Social(TypedDict):
     comment_count: int
     clapped: bool
     author_followed: bool
+    saved: bool
 
 
 class Followed(TypedDict):
@@ -72,17 +74,18 @@ def _signed_in(viewer: Viewer) -> User | None:
 
 
 def with_social(posts: QuerySet[Post], *, viewer: Viewer) -> "QuerySet[SocialPost]":
-    """Adds to each story `clap_count`, `comment_count`, and for the viewer `clapped` and
-    `author_followed`: subqueries in the same query, so a page costs the same whatever its size."""
+    """Adds to each story `clap_count`, `comment_count`, and for the viewer `clapped`, `saved`
+    and `author_followed`: subqueries in the same query, so a page costs the same whatever its size."""
     posts = posts.annotate(
         clap_count=_count_of(Clap), comment_count=_count_of(Comment, visible=readers_see_comment())
     )
     member = _signed_in(viewer)
     if member is None:
         no = Value(False, output_field=BooleanField())
-        return posts.annotate(clapped=no, author_followed=no)
+        return posts.annotate(clapped=no, author_followed=no, saved=no)
     return posts.annotate(
         clapped=Exists(Clap.objects.filter(post=OuterRef("pk"), member=member)),
+        saved=Exists(Bookmark.objects.filter(post=OuterRef("pk"), member=member)),
         author_followed=Exists(Follow.objects.filter(follower=member, followed=OuterRef("author_id"))),
     )
 
@@ -110,6 +113,19 @@ def published_posts(
     query = clean_query(query)
     posts = filter_by_search(posts, query) if query else posts.order_by("-published_at", "-created_at")
     return _with_relations(posts)
+
+
+def reading_list(*, member: User) -> "QuerySet[SocialPost]":
+    """The stories the member saved that readers can see now, newest saved first (a story
+    unpublished since drops out, and comes back if it is published again)."""
+    posts = (
+        Post.objects.published()
+        .defer("body_html")
+        .filter(bookmarks__member=member)
+        .annotate(saved_at=F("bookmarks__created_at"))
+        .order_by("-saved_at", "-pk")
+    )
+    return with_social(_with_relations(posts), viewer=member)
 
 
 def next_scheduled_publication() -> datetime | None:

@@ -42,6 +42,7 @@ from posts.models import (
     REVISIONS_KEPT,
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    Bookmark,
     Clap,
     Comment,
     CreateRequest,
@@ -454,6 +455,19 @@ def unclap(*, post: Post, member: User) -> None:
     deleted, _ = Clap.objects.filter(post=post, member=member).delete()
     if deleted:
         announce(Unclapped(post_id=post.pk, member_id=member.pk))
+
+
+@transaction.atomic
+def bookmark(*, post: Post, member: User) -> None:
+    """Saves a story readers can see to the member's reading list (saving again changes nothing)."""
+    _ensure_published(post)
+    Bookmark.objects.get_or_create(post=post, member=member)
+
+
+@transaction.atomic
+def unbookmark(*, post: Post, member: User) -> None:
+    """Takes a story off the member's reading list (whatever the story's state now)."""
+    Bookmark.objects.filter(post=post, member=member).delete()
 
 
 @transaction.atomic

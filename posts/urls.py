@@ -17,6 +17,7 @@ urlpatterns = [
     path("p/<slug:slug>/history/<int:version>/", views.history_version, name="history_version"),
     path("p/<slug:slug>/history/<int:version>/restore/", views.restore, name="restore"),
     path("p/<slug:slug>/clap/", views.clap_post, name="clap"),
+    path("p/<slug:slug>/save/", views.save_post, name="save"),
     path("p/<slug:slug>/responses/", views.comment_on_post, name="comment"),
     path(
         "p/<slug:slug>/responses/<int:comment_id>/delete/", views.delete_comment_page, name="delete_comment"
@@ -30,6 +31,7 @@ urlpatterns = [
     path("write/", views.write, name="write"),
     path("write/preview/", views.preview, name="preview"),
     path("me/stories/", views.my_posts, name="my_posts"),
+    path("me/list/", views.saved_posts, name="reading_list"),
     path("settings/export/", views.export_posts, name="export"),
     path("feed.xml", LatestPostsFeed(), name="feed"),
     re_path(r"^@(?P<username>[A-Za-z0-9_]+)/feed\.xml$", AuthorFeed(), name="author_feed"),

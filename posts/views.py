@@ -51,10 +51,12 @@ from posts.selectors import (
     get_post_by_slug,
     posts_of,
     published_posts,
+    reading_list,
     with_social,
 )
 from posts.services import (
     add_comment,
+    bookmark,
     can_delete_comment,
     clap,
     create_post,
@@ -63,6 +65,7 @@ from posts.services import (
     ensure_author,
     is_author,
     restore_revision,
+    unbookmark,
     unclap,
     update_post,
 )
@@ -568,6 +571,31 @@ def clap_post(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+def save_post(request: HttpRequest, slug: str) -> HttpResponse:
+    """Saves a story to the member's reading list, or takes it off."""
+    back = next_url(request, reverse("posts:detail", args=[slug]))
+    if not isinstance(request.user, User):
+        return sign_in_first(request, back, "Sign in to save stories for later.")
+    member = request.user
+    post = _social(get_post_by_slug(slug=slug, user=member, social=True))
+    if wanted := _wanted(request, on="save", off="unsave", now=post.saved):
+        bookmark(post=post, member=member)
+        message = "Saved to your reading list."
+    else:
+        unbookmark(post=post, member=member)
+        message = "Taken off your reading list."
+    return json_or_redirect(request, to=back, message=message, data=lambda: {"saved": wanted})
+
+
+@login_required
+def saved_posts(request: HttpRequest) -> HttpResponse:
+    """The member's reading list, newest saved first, 10 a page."""
+    posts = reading_list(member=signed_in_user(request.user))
+    page = FriendlyPaginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "posts/reading_list.html", {"page": page})
+
+
+@require_POST
 def follow_author(request: HttpRequest, username: str) -> HttpResponse:
     """Follows an author, or stops following them."""
     if not isinstance(request.user, User):
@@ -694,7 +722,14 @@ def robots(request: HttpRequest) -> HttpResponse:
 
 
 # Pages only a signed-in member sees, or that only answer forms.
-ROBOTS_DISALLOWED = ("posts:write", "posts:my_posts", "posts:following", "accounts:settings", "admin:index")
+ROBOTS_DISALLOWED = (
+    "posts:write",
+    "posts:my_posts",
+    "posts:reading_list",
+    "posts:following",
+    "accounts:settings",
+    "admin:index",
+)
 
 
 @login_required

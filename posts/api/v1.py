@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -307,10 +308,75 @@ class PostDetailView(BlogAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class SaveView(BlogAPIView):
+    """Your reading list: save a story readers can see (PUT), or take it off (DELETE)."""
+
+    name = "Save for later"
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="blog_save",
+        summary="Save a story to my reading list",
+        description="Saving again changes nothing. A story readers cannot see is 404.",
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={204: OpenApiResponse(description="Saved."), **error_responses(401, 404)},
+    )
+    def put(self, request: Request, **path: str) -> Response:
+        member = signed_in_user(request.user)
+        post = selectors.get_post_by_id(post_id=self.kwargs["id"], user=member)
+        services.bookmark(post=post, member=member)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="blog_unsave",
+        summary="Take a story off my reading list",
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Not on the list (any more)."),
+            **error_responses(401, 404),
+        },
+    )
+    def delete(self, request: Request, **path: str) -> Response:
+        member = signed_in_user(request.user)
+        post = selectors.get_post_by_id(post_id=self.kwargs["id"], user=member)
+        services.unbookmark(post=post, member=member)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="user_list",
+        summary="My reading list, newest saved first",
+        responses={200: PostSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+)
+class ReadingListView(V1ListAPIView):
+    """The stories you saved to read later that readers can see, newest saved first."""
+
+    name = "Reading list"
+    openapi_tag = "user"
+    permission_classes = (IsAuthenticated,)
+    serializer_class = PostSerializer
+    pagination_class = PostPagination
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the view always paginates
+        return self.get_paginated_response([post_json(post) for post in page])
+
+    def get_queryset(self) -> QuerySet[Post]:
+        return selectors.reading_list(member=signed_in_user(self.request.user))
+
+
 # Mounted at /api/v1/; no trailing slashes, as in the original app's routes. "bulk" comes
 # before <id> so it is not taken for a story id.
 urlpatterns = [
     path("blog", PostCollectionView.as_view(), name="api-posts"),
     path("blog/bulk", cached_for_readers()(PostBulkView.as_view()), name="api-posts-bulk"),
     path("blog/<str:id>", cached_for_readers(by_id)(PostDetailView.as_view()), name="api-post"),
+    path("blog/<str:id>/save", SaveView.as_view(), name="api-post-save"),
+    # Beside accounts' /user/ routes (mounted first), as SPEC §9.3 places it.
+    path("user/list", ReadingListView.as_view(), name="api-reading-list"),
 ]

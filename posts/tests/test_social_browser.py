@@ -38,7 +38,7 @@ def test_claps_and_follows_change_in_place_and_responses_post(page: Page, live_s
     reloads: list[str] = []
     page.on("load", lambda _: reloads.append(page.url))
 
-    clap = page.get_by_role("button", name="Clap")
+    clap = page.get_by_role("button", name="Clap", exact=True)
     expect(clap).to_have_attribute("aria-pressed", "false")
     expect(page.locator("#clap-count")).to_have_text("1 clap")
     clap.click()

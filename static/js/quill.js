@@ -530,7 +530,7 @@
   }
 })();
 
-// --- Claps and follows without a reload --------------------------------------------------
+// --- Claps, saves and follows without a reload --------------------------------------------------
 // The clap and follow buttons are ordinary forms (POST, then a redirect back with a message).
 // Here the same POST goes by fetch asking for JSON, and the page changes in place: the pressed
 // state, the label and the counts. Anything unexpected (signed out, an expired form, the
@@ -546,6 +546,13 @@
     setPressed(form.querySelector("button[name=action]"), data.clapped, "clap", "unclap");
     const count = form.querySelector("[data-count]");
     if (count) count.textContent = data.count_text;
+  }
+
+  function showSave(form, data) {
+    const button = form.querySelector("button[name=action]");
+    setPressed(button, data.saved, "save", "unsave");
+    const label = button.querySelector("[data-label]");
+    if (label) label.textContent = data.saved ? label.dataset.on : label.dataset.off;
   }
 
   function showFollow(data) {
@@ -588,6 +595,7 @@
     try {
       const data = await send(form, submitter);
       if (form.dataset.social === "clap") showClap(form, data);
+      else if (form.dataset.social === "save") showSave(form, data);
       else showFollow(data);
     } catch {
       form.dataset.plain = "true";
