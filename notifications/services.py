@@ -1,6 +1,5 @@
 """Notices: made once per thing that happened, grown by new actors, read by their member."""
 
-import re
 from collections.abc import Iterable
 from uuid import UUID
 
@@ -10,23 +9,13 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.models import USERNAME_MAX_LENGTH, User
+# The rule for what a mention is lives with usernames, in accounts: stories and responses link
+# mentions by it too, and posts may not import notifications.
+from accounts.mentions import MENTIONS_PER_TEXT as MENTIONS_PER_TEXT
+from accounts.mentions import mentioned_usernames
+from accounts.models import User
 from kernel.exceptions import InvalidToken
 from notifications.models import Delivery, Kind, Notification, NotificationActor, NotificationSetting
-
-# "@name" not inside a word, an address or a path; usernames are letters, digits and "_".
-_MENTION = re.compile(rf"(?<![\w@/.])@([A-Za-z0-9_]{{1,{USERNAME_MAX_LENGTH}}})(?![\w@])")
-_CODE = re.compile(r"```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`", re.DOTALL)
-# More names than this in one text is a list, not a conversation: the rest are not told.
-MENTIONS_PER_TEXT = 20
-
-
-def mentioned_usernames(text: str) -> list[str]:
-    """The usernames `text` mentions (outside code), first mention first, each once."""
-    names: dict[str, None] = {}
-    for match in _MENTION.finditer(_CODE.sub(" ", text)):
-        names.setdefault(match.group(1).lower(), None)
-    return list(names)[:MENTIONS_PER_TEXT]
 
 
 def mentioned_members(text: str, *, besides: Iterable[int]) -> list[User]:

@@ -8,6 +8,7 @@ from itertools import pairwise
 from typing import Any
 
 import nh3
+from django.urls import reverse
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
@@ -17,6 +18,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from accounts.mentions import active_usernames, mentioned_usernames, mentions
 
 WORDS_PER_MINUTE = 200
 EXCERPT_LENGTH = 240
@@ -57,6 +60,54 @@ def _alignment_as_class(state: StateCore) -> None:
 
 
 _md.core.ruler.push("alignment_as_class", _alignment_as_class)
+
+# "@username" of an active member links to their author page: in the text a reader sees, not
+# in code (its own tokens) nor inside a link. Which names are members is looked up before the
+# parse, in one query for all of them, and travels in the env under this key.
+MEMBERS_ENV_KEY = "quill_mentioned_members"
+
+
+def _mention_links(state: StateCore) -> None:
+    members: dict[str, str] = state.env.get(MEMBERS_ENV_KEY) or {}
+    if not members:
+        return
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        links_open = 0
+        for token in block.children:
+            links_open += {"link_open": 1, "link_close": -1}.get(token.type, 0)
+            if token.type == "text" and not links_open:
+                children.extend(_linked(token, members))
+            else:
+                children.append(token)
+        block.children = children
+
+
+def _linked(token: Token, members: dict[str, str]) -> list[Token]:
+    """A text token, split around the mentions of members into links to their pages."""
+    text, pieces, done = token.content, [], 0
+    for mention in mentions(text):
+        username = members.get(mention[1].lower())
+        if username is None:
+            continue
+        link = Token("link_open", "a", 1, attrs={"href": reverse("posts:author", args=[username])})
+        pieces += [
+            *_text(text[done : mention.start()]),
+            link,
+            *_text(mention[0]),
+            Token("link_close", "a", -1),
+        ]
+        done = mention.end()
+    return [*pieces, *_text(text[done:])] if pieces else [token]
+
+
+def _text(content: str) -> list[Token]:
+    return [Token("text", "", 0, content=content)] if content else []
+
+
+_md.core.ruler.push("mention_links", _mention_links)
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "figcaption", "figure", "h1", "h2",
@@ -122,10 +173,16 @@ def _sanitised(raw_html: str) -> str:
     )
 
 
+def _env(source: str) -> dict[str, Any]:
+    """What a rendering starts from: the members the source mentions (one query, none when it
+    mentions nobody). Footnotes too pass from the parse to the rendering through it."""
+    return {MEMBERS_ENV_KEY: active_usernames(mentioned_usernames(source))}
+
+
 def render_markdown(source: str) -> str:
     """Sanitised HTML for Markdown source: no scripts, no event handlers, no javascript: links;
-    fenced code highlighted, task lists and footnotes."""
-    return _sanitised(_md.render(source))
+    fenced code highlighted, task lists and footnotes, members' @usernames linked."""
+    return _sanitised(_md.render(source, _env(source)))
 
 
 @dataclass(frozen=True)
@@ -146,7 +203,7 @@ class RenderedPost:
 
 def render_post(source: str) -> RenderedPost:
     """What a story's save derives from its Markdown, from one parse and one rendering."""
-    env: dict[str, Any] = {}  # footnotes pass from the parse to the rendering through it
+    env = _env(source)
     tokens = _md.parse(source, env)
     raw_html = _md.renderer.render(tokens, _md.options, env)
     return RenderedPost(html=_sanitised(raw_html), text=_text_of(raw_html), prose=_prose_of(tokens))
