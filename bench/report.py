@@ -30,6 +30,14 @@ FIRST_TO_WARM_TARGET = 3.0
 JOBS_TARGET_PER_S = 200.0
 ENQUEUE_TARGET_QUERIES = 1
 ENQUEUE_TARGET_MS = 2.0
+# Fan-out target (issue 29): an author with 10,000 followers publishes, and every follower's notice
+# exists within 30 s (two workers).
+FANOUT_TARGET_S = 30.0
+FANOUT_TARGET_FOLLOWERS = 10_000
+FANOUT_HEADERS = [
+    "followers", "workers", "notices", "all notices s", "announced s", "notices/s", "jobs", "jobs/s",
+    "batch run p50 ms", "batch run p99 ms", "SQL/job", "worker CPU ms/job", "failed",
+]  # fmt: skip
 Results = dict[str, Any]
 Key = tuple[str, str, int]  # mode ("on", "off", "floor"), scenario, concurrency
 
@@ -389,6 +397,38 @@ def jobs_section(results: Results, previous: Results | None, *, markdown: bool) 
                 markdown=markdown,
             )
         )
+    fanout = jobs.get("fanout")
+    if fanout:
+        fanout_row = [
+            f"{fanout['followers']:,}",
+            str(fanout["workers"]),
+            f"{fanout['notices']:,}",
+            number(fanout["all_notices_after_commit_s"], 2),
+            number(fanout["announced_after_commit_s"], 2),
+            number(fanout["notices_per_s"], 0),
+            str(fanout["jobs"]),
+            number(fanout["jobs_per_s"]),
+            number(fanout["batch_run_ms"]["p50"]),
+            number(fanout["batch_run_ms"]["p99"]),
+            number(fanout["queries_per_job"]),
+            number(fanout["worker_cpu_ms_per_job"], 1),
+            str(fanout["failed"]) + (" (timed out)" if fanout["timed_out"] else ""),
+        ]
+        heading = "Fan-out"
+        out.append(
+            f"{f'**{heading}**' if markdown else heading}: an author with this many followers (seeded "
+            "with COPY) publishes one story through `posts.services.create_post`, the workers waiting; "
+            "all notices: from its commit until every follower's notice exists (their count, polled "
+            "every 50 ms); announced: until `announce_post` had enqueued the batches; jobs: "
+            "`announce_post` and one `notify_followers` per batch of followers; batch run: claim to "
+            "finish of each `notify_followers`; SQL/job: PgBouncer's count of the workers' statements.\n\n"
+            + table(
+                FANOUT_HEADERS,
+                [fanout_row],
+                markdown=markdown,
+                names=False,
+            )
+        )
     targets = jobs_targets(results)
     if targets:
         out.append(targets)
@@ -413,6 +453,20 @@ def jobs_targets(results: Results) -> str:
             f"enqueueing adds at most {ENQUEUE_TARGET_QUERIES} query and {ENQUEUE_TARGET_MS:g} ms to a "
             f"request: {queries:+g} queries ({'met' if queries <= ENQUEUE_TARGET_QUERIES else 'MISSED'}), "
             f"{ms:+.2f} ms at the p50 ({'met' if ms <= ENQUEUE_TARGET_MS else 'MISSED'})"
+        )
+    fanout = jobs.get("fanout")
+    if fanout:
+        seconds, followers = fanout["all_notices_after_commit_s"], fanout["followers"]
+        if seconds is None or fanout["missing"]:
+            verdict = f"{fanout['missing']:,} notices MISSING"
+        elif followers >= FANOUT_TARGET_FOLLOWERS:
+            verdict = "met" if seconds <= FANOUT_TARGET_S else "MISSED"
+        else:
+            verdict = f"not judged: {followers:,} followers in this form"
+        verdicts.append(
+            f"every follower's notice within {FANOUT_TARGET_S:g} s of a publish to "
+            f"{FANOUT_TARGET_FOLLOWERS:,} followers with two workers: "
+            f"{number(seconds, 2)} s for {followers:,} ({verdict})"
         )
     return "Job targets: " + "; ".join(verdicts) + "." if verdicts else ""
 

@@ -85,6 +85,10 @@ JOB_TABLE = "django_tasks_database_dbtaskresult"
 JOB_KINDS = {"noop": "bench.jobs.noop", "email": "accounts.jobs.send_password_reset"}
 JOB_WORKERS = (1, 2)
 PACED_RATE = 40  # jobs/s of the light-load latency run: well below what one worker runs
+# Fan-out (Bench.job_fanout, bench/fanout.py): an author with many followers publishes; the notices
+# are made by notifications.jobs (announce_post, then notify_followers per batch of followers).
+FANOUT_WORKERS = 2
+NOTICE_TABLE = "notifications_notification"
 # The enqueue-cost requests pass Quill's sign-in rate limit (10/minute per address and account by
 # default): both sides of the comparison count their attempt in Redis all the same.
 ENQUEUE_AUTH_RATE = "1000000/minute"
@@ -149,6 +153,7 @@ class Config:
     job_counts: dict[str, int] | None = None  # per kind, jobs per batch
     paced_jobs: int = 0  # jobs of the light-load latency run (PACED_RATE a second)
     enqueue_pairs: int = 0  # timed pairs of reset requests (a member's, an unknown email's)
+    fanout_followers: int = 0  # followers of the author who publishes (Bench.job_fanout)
 
     @property
     def web(self) -> bool:
@@ -166,7 +171,9 @@ class Config:
             for workers in JOB_WORKERS
         )
         paced = len(JOB_WORKERS) * (self.paced_jobs / PACED_RATE + 3)
-        return 10 + batches + paced + 6 * len(JOB_WORKERS) + 10 + self.enqueue_pairs * 2 * 0.03
+        # The fan-out: seeding, the publish, then about 1,000 notices a second (halved for safety).
+        fanout = 10 + self.fanout_followers / 500
+        return 10 + batches + paced + 6 * len(JOB_WORKERS) + 10 + self.enqueue_pairs * 2 * 0.03 + fanout
 
     def estimate_s(self) -> float:
         # wrk's own start and stop, the proxy's log flushed, gunicorn's queue drained (1 s quiet)
@@ -210,13 +217,19 @@ def parse_args(argv: list[str] | None = None) -> Config:
     )
     args = parser.parse_args(argv)
 
-    # Jobs per batch (no-op, email), jobs of the paced run, timed pairs of reset requests.
+    # Jobs per batch (no-op, email), jobs of the paced run, timed pairs of reset requests, and the
+    # followers of the fan-out (the target is for 10,000: report.FANOUT_TARGET_FOLLOWERS).
     if args.tiny:
-        job_counts, paced_jobs, enqueue_pairs = {"noop": 100, "email": 20}, 10, 10
+        job_counts, paced_jobs, enqueue_pairs, fanout_followers = {"noop": 100, "email": 20}, 10, 10, 600
     elif args.quick:
-        job_counts, paced_jobs, enqueue_pairs = {"noop": 1000, "email": 400}, 80, 100
+        job_counts, paced_jobs, enqueue_pairs, fanout_followers = {"noop": 1000, "email": 400}, 80, 100, 5000
     else:
-        job_counts, paced_jobs, enqueue_pairs = {"noop": 2000, "email": 1000}, 200, 300
+        job_counts, paced_jobs, enqueue_pairs, fanout_followers = (
+            {"noop": 2000, "email": 1000},
+            200,
+            300,
+            10_000,
+        )
     if args.tiny:
         profile, authors, stories, duration, warmup, concurrencies = "tiny", 5, 60, 1, 0, [8]
     else:
@@ -264,6 +277,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         job_counts=job_counts,
         paced_jobs=paced_jobs,
         enqueue_pairs=enqueue_pairs,
+        fanout_followers=fanout_followers,
     )
 
 
@@ -488,6 +502,8 @@ class Bench:
                     "paced_jobs": config.paced_jobs,
                     "paced_rate": PACED_RATE,
                     "enqueue_pairs": config.enqueue_pairs,
+                    "fanout_followers": config.fanout_followers,
+                    "fanout_workers": FANOUT_WORKERS,
                 },
                 "throughput": [],
                 "paced": [],
@@ -1229,6 +1245,8 @@ class Bench:
                 for kind in JOB_KINDS:
                     section["throughput"].append(self.job_batch(kind, workers, sink.pid if sink else None))
                 section["paced"].append(self.job_paced(workers))
+                if count == FANOUT_WORKERS and self.config.fanout_followers:
+                    section["fanout"] = self.job_fanout(workers)
         finally:
             localstack.stop_workers(self.directory)
             for worker in workers:
@@ -1244,6 +1262,106 @@ class Bench:
                 print(
                     f"  WARNING: the SMTP sink received {section['sink']} for {sent} email jobs", flush=True
                 )
+
+    def fanout_command(self, *args: str) -> dict[str, Any]:
+        """bench.fanout's JSON line (straight to Postgres, like bench.enqueue)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.fanout", *args], cwd=REPO, env=self.enqueue_env(),
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise SystemExit(f"bench.fanout {args[0]} failed:\n{done.stdout}{done.stderr}")
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+    def job_fanout(self, workers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
+        """An author with `fanout_followers` followers (bench/fanout.py, COPY) publishes one story
+        through posts.services.create_post, the workers already waiting: the time from its commit
+        until every follower's notice exists (the count of its notices, polled), and the jobs that
+        made them (announce_post, then notify_followers per batch)."""
+        followers = self.config.fanout_followers
+        seeded = self.fanout_command("seed", "--followers", str(followers))
+        self.clear_jobs()
+        with self.direct() as conn:
+            conn.execute(f"VACUUM ANALYZE {NOTICE_TABLE}")
+        time.sleep(1)  # the workers past a look at the emptied queue
+        queries_before, transactions_before = self.pool_counts()
+        cpu_before = [cpu_seconds(process.pid) for process in workers]
+        published = self.fanout_command("publish", "--seed", str(self.config.seed))
+        committed = published["committed"]
+        timeout = 60 + followers / 100
+        deadline = time.monotonic() + timeout
+        notices, all_at = 0, None
+        with self.direct() as conn:
+            while time.monotonic() < deadline:
+                row = conn.execute(
+                    f"SELECT count(*) FROM {NOTICE_TABLE} WHERE key = %s", [published["key"]]
+                ).fetchone()
+                notices = row[0] if row else 0
+                if notices >= followers:
+                    all_at = time.time()
+                    break
+                time.sleep(0.05)
+            # The last job's result is written after its notices: wait for every job to end.
+            while time.monotonic() < deadline + 30:
+                row = conn.execute(
+                    f"SELECT count(*) FROM {JOB_TABLE} WHERE status NOT IN ('SUCCESSFUL', 'FAILED')"
+                ).fetchone()
+                if row is None or row[0] == 0:
+                    break
+                time.sleep(0.05)
+            rows = conn.execute(
+                "SELECT task_path, status, extract(epoch FROM started_at)::float8, "
+                f"extract(epoch FROM finished_at)::float8 FROM {JOB_TABLE}"
+            ).fetchall()
+        queries_after, transactions_after = self.pool_counts()
+        cpu = sum(cpu_seconds(p.pid) - before for p, before in zip(workers, cpu_before, strict=True))
+        done = [
+            (path, start, end) for path, status, start, end in rows if start is not None and end is not None
+        ]
+        span = max(end for _, _, end in done) - min(start for _, start, _ in done) if done else 0.0
+        batches = [(end - start) * 1000 for path, start, end in done if path.endswith(".notify_followers")]
+        announced = [end for path, _, end in done if path.endswith(".announce_post")]
+        count = len(rows)
+        seconds = _round(all_at - committed, 3) if all_at is not None else None
+        last = max(end for _, _, end in done) if done else None
+        queries, transactions = queries_after - queries_before, transactions_after - transactions_before
+        result: dict[str, Any] = {
+            "followers": seeded["followers"],
+            "workers": len(workers),
+            "seeding_s": seeded["seconds"],
+            "publish_s": published["seconds"],
+            "notices": notices,
+            "missing": max(0, followers - notices),
+            "timed_out": all_at is None,
+            "all_notices_after_commit_s": seconds,
+            "last_job_after_commit_s": _round(last - committed, 3) if last is not None else None,
+            "announced_after_commit_s": _round(announced[0] - committed, 3) if announced else None,
+            "notices_per_s": round(followers / seconds, 1) if seconds else None,
+            "jobs": count,
+            "jobs_by_task": dict(Counter(path.rpartition(".")[2] for path, _, _, _ in rows)),
+            "succeeded": sum(status == "SUCCESSFUL" for _, status, _, _ in rows),
+            "failed": sum(status != "SUCCESSFUL" for _, status, _, _ in rows),
+            "seconds": round(span, 3),
+            "jobs_per_s": round(len(done) / span, 1) if span > 0 else 0.0,
+            "batch_run_ms": {
+                "p50": _round(percentile(batches, 0.5), 1), "p99": _round(percentile(batches, 0.99), 1),
+            },
+            "queries": queries,
+            "queries_per_job": round(queries / count, 2) if count else None,
+            "transactions_per_job": round(transactions / count, 2) if count else None,
+            "worker_cpu_ms_per_job": round(cpu * 1000 / count, 2) if count else None,
+            "worker_cpu_s": round(cpu, 3),
+        }  # fmt: skip
+        print(
+            f"    fan-out {len(workers)} workers {followers:>6,} followers: every notice "
+            f"{seconds if seconds is not None else 'NOT'} s after the commit ({notices:,} notices, "
+            f"{count} jobs, {result['jobs_per_s']:,.1f} jobs/s, {result['queries_per_job']} SQL/job, "
+            f"worker CPU {result['worker_cpu_ms_per_job']} ms/job)  failed {result['failed']}"
+            + ("  (TIMED OUT)" if all_at is None else ""),
+            flush=True,
+        )
+        return result
 
     def reset_form(self) -> tuple[str, str]:
         """The csrftoken cookie and the form's token of GET /password-reset/."""
@@ -1362,7 +1480,7 @@ class Bench:
         if config.web:
             self.run_web()
         if config.jobs != "off":
-            print("Jobs (bench/jobs.py, accounts.jobs):", flush=True)
+            print("Jobs (bench/jobs.py, accounts.jobs, notifications.jobs):", flush=True)
             self.enqueue_cost()
             self.run_jobs()
         self.results["load_average"]["end"] = list(os.getloadavg())
@@ -1512,7 +1630,8 @@ def print_plan(config: Config) -> None:
     )
     jobs = (
         f"; jobs: {', '.join(f'{n:,} {kind}' for kind, n in (config.job_counts or {}).items())} with "
-        f"{' then '.join(map(str, JOB_WORKERS))} workers, and the cost of enqueueing in a request"
+        f"{' then '.join(map(str, JOB_WORKERS))} workers, the cost of enqueueing in a request, and a "
+        f"new story's notices to {config.fanout_followers:,} followers with {FANOUT_WORKERS} workers"
         if config.jobs != "off"
         else ""
     )
@@ -1570,6 +1689,12 @@ def failed(results: dict[str, Any]) -> list[str]:
         for run in jobs.get("paced", [])
         if run["timed_out"]
     ]
+    fanout = jobs.get("fanout")
+    if fanout and (fanout["missing"] or fanout["failed"] or fanout["timed_out"]):
+        problems.append(
+            f"fan-out to {fanout['followers']:,} followers: {fanout['missing']:,} notices missing, "
+            f"{fanout['failed']} jobs failed" + (", timed out" if fanout["timed_out"] else "")
+        )
     cost = jobs.get("enqueue_cost", {})
     if cost.get("unexpected"):
         problems.append(f"the enqueue-cost requests got {cost['statuses']} (302 expected)")

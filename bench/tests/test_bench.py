@@ -1,9 +1,9 @@
 """`make bench`'s short form: the harness (bench/run.py) end to end, on a tiny data set, for
 about a second per scenario at one concurrency, both cache modes and the floor, then a few
-seconds of jobs (100 no-op and 20 email jobs with 1 and 2 workers, the enqueue cost in a request).
-It checks that the tables come out and that no request or job failed (no socket error, no 5xx, no
-unexpected status, every email at the SMTP sink), never how fast anything was: this machine's
-speed is not the code's."""
+seconds of jobs (100 no-op and 20 email jobs with 1 and 2 workers, the enqueue cost in a request,
+a new story's notices to 600 followers). It checks that the tables come out and that no request
+or job failed (no socket error, no 5xx, no unexpected status, every email at the SMTP sink, every
+follower's notice), never how fast anything was: this machine's speed is not the code's."""
 
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ def test_the_short_form_prints_the_tables_and_nothing_fails(tmp_path: Path) -> N
         "Jobs:",
         "Light load:",
         "Enqueueing in a request:",
+        "Fan-out:",
         "Job targets:",
     ):
         assert heading in done.stdout
@@ -100,6 +101,13 @@ def test_the_short_form_prints_the_tables_and_nothing_fails(tmp_path: Path) -> N
     assert not any(run["timed_out"] for run in jobs["paced"])
     if importlib.util.find_spec("aiosmtpd"):
         assert jobs["sink"]["messages"] == jobs["sink"]["expected"] == 2 * jobs["settings"]["batch"]["email"]
+    # Fan-out: an author's new story reached every follower (announce_post, then a job per batch).
+    fanout = jobs["fanout"]
+    assert fanout["followers"] == jobs["settings"]["fanout_followers"] > 0, fanout
+    assert fanout["notices"] == fanout["followers"] and not fanout["missing"], fanout
+    assert not fanout["failed"] and not fanout["timed_out"] and fanout["succeeded"] == fanout["jobs"], fanout
+    assert fanout["jobs_by_task"]["announce_post"] == 1 and fanout["jobs_by_task"]["notify_followers"] >= 1
+    assert fanout["all_notices_after_commit_s"] > 0, fanout
     cost = jobs["enqueue_cost"]
     assert set(cost["statuses"]) == {"302"}, cost
     sides = cost["sides"]
