@@ -199,8 +199,10 @@ class V1View(OptionalAuthentication):
 
 class V1APIView(V1View, APIView):
     def get_serializer(self, *args: Any, **kwargs: Any) -> serializers.Serializer:
-        """An empty body for the browsable API's form (DRF asks with the form's method set)."""
-        return self.request_serializers[self.request.method or ""](*args, **kwargs)
+        """An empty body for the browsable API's form (DRF asks with the form's method set);
+        a method that takes no body (PUT .../save) has none to offer."""
+        serializer_class = self.request_serializers.get(self.request.method or "", serializers.Serializer)
+        return serializer_class(*args, **kwargs)
 
     def http_method_not_allowed(  # type: ignore[override]  # DRF hands its own Request
         self, request: Request, *args: Any, **kwargs: Any

@@ -54,6 +54,15 @@ def test_with_the_database_unreachable_every_face_answers_503_and_the_log_has_no
         "ALLOWED_HOSTS": "testserver",
         "REDIS_URL": "",
     }
+    # The error pages link the hashed static files, as in production: collect them first (a
+    # fresh checkout has none; collecting needs no database).
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     result = subprocess.run(
         [sys.executable, "-c", UNREACHABLE_SCRIPT],
         cwd=REPO,

@@ -116,5 +116,6 @@ def test_api_lists_saves_and_unsaves(reader, api_client_for):
     assert api.put("/api/v1/blog/not-a-uuid/save").status_code == 404
     assert api.delete(f"/api/v1/blog/{post.pk}/save").status_code == 204
     assert api.get("/api/v1/user/list").json()["count"] == 0
+    assert api.options(f"/api/v1/blog/{post.pk}/save").status_code == 200  # a body-less PUT
     assert Client().put(f"/api/v1/blog/{post.pk}/save").status_code == 401
     assert Client().get("/api/v1/user/list").status_code == 401
