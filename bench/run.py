@@ -124,11 +124,16 @@ SCENARIOS = (
     Scenario("bulk", "GET /api/v1/blog/bulk", "get.lua", frozenset({200}), floor=True),
     Scenario("by_id", "GET /api/v1/blog/<id>", "get.lua", frozenset({200}), floor=True),
     Scenario("member", "GET /following/ (signed in)", "get.lua", frozenset({200})),
+    Scenario("notices", "GET /notifications/ (signed in)", "get.lua", frozenset({200})),
+    Scenario("list", "GET /me/list/ (signed in)", "get.lua", frozenset({200})),
     Scenario("create", "POST /api/v1/blog (JWT)", "post.lua", frozenset({201}), writes=True),
     Scenario(
         "mix", "90% GET /p/<slug>/, 10% PATCH /api/v1/blog/<id>", "mix.lua", frozenset({200}), writes=True
     ),
 )
+
+# The signed-in member's pages (bench.seed's bench_member, its session cookie): scenario, path.
+SIGNED_IN_PAGES = {"member": "/following/", "notices": "/notifications/", "list": "/me/list/"}
 
 
 @dataclass
@@ -617,6 +622,8 @@ class Bench:
             "".join(f"/api/v1/blog/{post_id}\n" for _, post_id, _ in self.stories)
         )
         (files / "member.txt").write_text("/following/\n")
+        (files / "notices.txt").write_text("/notifications/\n")
+        (files / "list.txt").write_text("/me/list/\n")
         (files / "stories.txt").write_text(
             "".join(
                 f"{slug} {post_id} {self.author_lines[author]}\n" for slug, post_id, author in self.stories
@@ -783,7 +790,7 @@ class Bench:
         env = {"BENCH_LUA_DIR": str(LUA), "BENCH_SEED": str(self.config.seed), "BENCH_NONCE": self.nonce}
         if scenario.script == "get.lua":
             env["BENCH_PATHS"] = str(self.files / f"{scenario.key}.txt")
-            if scenario.key == "member":
+            if scenario.key in SIGNED_IN_PAGES:
                 env["BENCH_COOKIE"] = self.member_cookie
         elif scenario.key == "create":
             env.update(BENCH_BODY=str(self.files / "post.json"), BENCH_TOKEN=self.write_token)
@@ -923,8 +930,8 @@ class Bench:
                 requests.append(("GET", "/api/v1/blog/bulk", None, {}))
             elif scenario.key == "by_id":
                 requests.append(("GET", f"/api/v1/blog/{post_id}", None, {}))
-            elif scenario.key == "member":
-                requests.append(("GET", "/following/", None, {"Cookie": self.member_cookie}))
+            elif scenario.key in SIGNED_IN_PAGES:
+                requests.append(("GET", SIGNED_IN_PAGES[scenario.key], None, {"Cookie": self.member_cookie}))
             elif scenario.key == "create":
                 body = json.loads((self.files / "post.json").read_text())
                 body["title"] = f"Bench probe {self.nonce} {index}"

@@ -5,7 +5,9 @@ stack's settings in the environment):
     python -m bench.seed credentials --out FILE
 
 `seed` writes straight to Postgres (DIRECT_DATABASE_URL, not through PgBouncer) with COPY:
-authors, tags, published stories with 3 tags each, and a member who follows ten authors.
+authors, tags, published stories with 3 tags each, and a member who follows ten authors, has
+30 notices (claps with several actors each, follows, new stories, mentions; all unread) and
+saved 30 stories to their reading list.
 Derived fields are computed by Quill's own functions (posts.markdown), once for each of a
 small set of distinct bodies that the stories share; every author has the same password hash
 (make_password, once). Everything comes from random.Random(seed): the same seed, the same data.
@@ -25,6 +27,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 
 from bench import corpus
@@ -33,6 +36,10 @@ PASSWORD = "bench-password-not-secret"  # a throwaway stack's users
 MEMBER = "bench_member"
 DISTINCT_BODIES = 40
 FOLLOWED_AUTHORS = 10
+SAVED_STORIES = 30  # the member's reading list (/me/list/)
+# The member's notices (/notifications/), by kind: claps gather several actors each.
+MEMBER_NOTICES = {"clap": 12, "follow": 8, "published": 8, "mention": 2}
+CLAPPERS = (2, 6)  # actors per clap notice, at least and at most
 ANALYZED_POST_COLUMNS = (
     "id", "author_id", "title", "slug", "status", "published_at", "created_at", "updated_at", "version",
 )  # fmt: skip
@@ -113,6 +120,7 @@ def seed(*, authors: int, stories: int, seed_value: int) -> dict[str, float | in
             tag_ids: dict[str, int] = dict(cur.fetchall())
 
             links: list[tuple[uuid.UUID, int]] = []
+            published_posts: list[tuple[uuid.UUID, int]] = []  # (story, its author)
             slugs: set[str] = set()
             with cur.copy(
                 "COPY posts_post (id, title, slug, content, excerpt, reading_time, status, published_at, "
@@ -129,11 +137,12 @@ def seed(*, authors: int, stories: int, seed_value: int) -> dict[str, float | in
                     text = bodies[rng.randrange(len(bodies))]
                     published = now - timedelta(seconds=rng.randrange(2 * 365 * 86400))
                     created = published - timedelta(seconds=rng.randrange(3 * 86400))
+                    author = author_ids[rng.randrange(authors)]
                     copy.write_row(
                         (post_id, title, slug, text["content"], text["excerpt"], text["reading_time"],
-                         "published", published, created, published, author_ids[rng.randrange(authors)],
-                         "", text["body_html"], "", 1)
+                         "published", published, created, published, author, "", text["body_html"], "", 1)
                     )  # fmt: skip
+                    published_posts.append((post_id, author))
                     links.extend((post_id, tag_ids[name]) for name in corpus.tags(rng))
             with cur.copy("COPY posts_post_tags (post_id, tag_id) FROM STDIN (FREEZE)") as copy:
                 for link in links:
@@ -145,19 +154,66 @@ def seed(*, authors: int, stories: int, seed_value: int) -> dict[str, float | in
             ) as copy:
                 for followed in rng.sample(author_ids, min(FOLLOWED_AUTHORS, authors)):
                     copy.write_row((now, followed, member))
+
+            # The member's reading list, newest saved first on /me/list/.
+            with cur.copy("COPY posts_bookmark (created_at, member_id, post_id) FROM STDIN (FREEZE)") as copy:
+                for index, (post_id, _) in enumerate(
+                    rng.sample(published_posts, min(SAVED_STORIES, len(published_posts)))
+                ):
+                    copy.write_row((now - timedelta(hours=index * 7 + 1), member, post_id))
+
+            # The member's notices, unread, keyed as notifications.jobs keys them, each with its
+            # actors (several for a day's claps), spread over the last weeks.
+            notices: list[tuple[str, str, uuid.UUID | None, datetime, list[int]]] = []
+            stories_noticed = iter(rng.sample(published_posts, min(sum(MEMBER_NOTICES.values()), stories)))
+            followers = iter(rng.sample(author_ids, min(MEMBER_NOTICES["follow"], authors)))
+            for kind, count in MEMBER_NOTICES.items():
+                for post_id, author in islice(stories_noticed, count):  # a story once at most
+                    updated = now - timedelta(seconds=rng.randrange(21 * 86400))
+                    day = updated.date().isoformat()
+                    if kind == "clap":
+                        actors = rng.sample(author_ids, min(rng.randint(*CLAPPERS), authors))
+                        notices.append((kind, f"clap:{post_id}:{day}", post_id, updated, actors))
+                    elif kind == "follow":
+                        if (follower := next(followers, None)) is not None:
+                            notices.append((kind, f"follow:{follower}:{day}", None, updated, [follower]))
+                    elif kind == "published":
+                        notices.append((kind, f"published:{post_id}", post_id, updated, [author]))
+                    else:
+                        notices.append((kind, f"mention:post:{post_id}", post_id, updated, [author]))
+            with cur.copy(
+                "COPY notifications_notification (recipient_id, kind, key, post_id, comment_id, "
+                "created_at, updated_at, read_at, emailed_at) FROM STDIN (FREEZE)"
+            ) as copy:
+                for kind, key, subject, updated, _ in notices:
+                    copy.write_row((member, kind, key, subject, None, updated, updated, None, None))
+            cur.execute("SELECT key, id FROM notifications_notification WHERE recipient_id = %s", [member])
+            notice_ids: dict[str, int] = dict(cur.fetchall())
+            with cur.copy(
+                "COPY notifications_notificationactor (notification_id, actor_id, added_at) "
+                "FROM STDIN (FREEZE)"
+            ) as copy:
+                for _, key, _, updated, actors in notices:
+                    for order, actor in enumerate(actors):
+                        copy.write_row((notice_ids[key], actor, updated - timedelta(minutes=order)))
         conn.commit()
         copied = time.monotonic()
         conn.autocommit = True
         # Planner statistics, as autovacuum would gather them; posts_post's full-text expression
         # index is left out (computing to_tsvector again for every row takes seconds, and no
         # benchmark scenario searches).
-        conn.execute("ANALYZE accounts_user, accounts_follow, posts_tag, posts_post_tags")
+        conn.execute(
+            "ANALYZE accounts_user, accounts_follow, posts_tag, posts_post_tags, posts_bookmark, "
+            "notifications_notification, notifications_notificationactor"
+        )
         conn.execute(f"ANALYZE posts_post ({', '.join(ANALYZED_POST_COLUMNS)})")
     finished = time.monotonic()
     return {
         "authors": authors,
         "stories": stories,
         "tags_per_story": 3,
+        "member_notices": len(notices),
+        "member_saved": min(SAVED_STORIES, len(published_posts)),
         "distinct_bodies": len(bodies),
         "seconds_render": round(rendered - started, 2),
         "seconds_copy": round(copied - rendered, 2),
