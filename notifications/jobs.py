@@ -105,8 +105,17 @@ def announce_post(*, post_id: str, published_at: str) -> None:
 @job()
 def notify_followers(*, post_id: str, author_id: int, follower_ids: list[int]) -> None:
     key = f"published:{post_id}"
+    turned_off = set(
+        NotificationSetting.objects.filter(
+            member_id__in=follower_ids, kind=Kind.PUBLISHED, delivery=Delivery.OFF
+        ).values_list("member_id", flat=True)
+    )
     services.notify_many(
-        recipient_ids=follower_ids, kind=Kind.PUBLISHED, key=key, actor_id=author_id, post_id=post_id
+        recipient_ids=[follower for follower in follower_ids if follower not in turned_off],
+        kind=Kind.PUBLISHED,
+        key=key,
+        actor_id=author_id,
+        post_id=post_id,
     )
     by_email = NotificationSetting.objects.filter(
         member_id__in=follower_ids, kind=Kind.PUBLISHED, delivery=Delivery.EMAIL
@@ -145,7 +154,11 @@ def _tell(
     post_id: UUID | str | None = None,
     comment_id: int | None = None,
 ) -> None:
-    """services.notify, and the email at once for members who want this kind so."""
+    """services.notify, unless the member turned this kind off; and the email at once for
+    members who want this kind so."""
+    delivery = selectors.delivery_of(member_id=recipient_id, kind=kind)
+    if delivery == Delivery.OFF:
+        return
     told = services.notify(
         recipient_id=recipient_id,
         kind=kind,
@@ -154,7 +167,7 @@ def _tell(
         post_id=post_id,
         comment_id=comment_id,
     )
-    if told is not None and selectors.delivery_of(member_id=recipient_id, kind=kind) == Delivery.EMAIL:
+    if told is not None and delivery == Delivery.EMAIL:
         email_notice.enqueue(notification_id=told.pk)
 
 

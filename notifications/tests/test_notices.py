@@ -12,7 +12,7 @@ from accounts import services as account_services
 from accounts.tests.factories import UserFactory
 from jobs.testing import run_ready_jobs
 from notifications import jobs, selectors, services
-from notifications.models import Kind, Notification
+from notifications.models import Delivery, Kind, Notification, NotificationSetting
 from posts import services as post_services
 from posts.tests.factories import PostFactory
 
@@ -186,3 +186,17 @@ def test_a_page_of_notices_costs_the_same_whatever_its_size(author, story, djang
 )
 def test_mentions_are_names_outside_code_addresses_and_paths(text, names):
     assert services.mentioned_usernames(text) == names
+
+
+def test_a_kind_turned_off_makes_no_notice(author, story):
+    fan, quiet = UserFactory(), UserFactory()
+    for member in (fan, quiet):
+        account_services.follow(follower=member, followed=author)
+    NotificationSetting.objects.create(member=quiet, kind=Kind.PUBLISHED, delivery=Delivery.OFF)
+    NotificationSetting.objects.create(member=author, kind=Kind.CLAP, delivery=Delivery.OFF)
+    post_services.clap(post=story, member=fan)
+    PostFactory(author=author)
+    run_ready_jobs()
+    assert [kind for kind, *_ in notices(author)] == [Kind.FOLLOW, Kind.FOLLOW]  # no clap notice
+    assert [kind for kind, *_ in notices(fan)] == [Kind.PUBLISHED, Kind.PUBLISHED]  # both stories
+    assert notices(quiet) == []
