@@ -224,6 +224,17 @@ class PostCollectionView(BlogAPIView):
         return _updated(request, post, changes)
 
 
+# A page of stories as API v1 lists them (a comment, not a docstring: the schema would show it).
+class PostListView(V1ListAPIView):
+    serializer_class = PostSerializer
+    pagination_class = PostPagination
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the view always paginates
+        return self.get_paginated_response([post_json(post) for post in page])
+
+
 @extend_schema_view(
     get=extend_schema(
         operation_id="blog_bulk",
@@ -233,18 +244,11 @@ class PostCollectionView(BlogAPIView):
         responses={200: PostSerializer(many=True), **error_responses(400, 404)},
     )
 )
-class PostBulkView(V1ListAPIView):
+class PostBulkView(PostListView):
     """Published stories, newest first; filter with `author`, `tag` and `q` (full-text search)."""
 
     name = "Published stories"
     openapi_tag = "blog"
-    serializer_class = PostSerializer
-    pagination_class = PostPagination
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        assert page is not None  # the view always paginates
-        return self.get_paginated_response([post_json(post) for post in page])
 
     def get_queryset(self) -> QuerySet[Post]:
         filters = PostFilterSerializer(data=self.request.query_params)
@@ -352,19 +356,12 @@ class SaveView(BlogAPIView):
         responses={200: PostSerializer(many=True), **error_responses(400, 401, 404)},
     )
 )
-class ReadingListView(V1ListAPIView):
+class ReadingListView(PostListView):
     """The stories you saved to read later that readers can see, newest saved first."""
 
     name = "Reading list"
     openapi_tag = "user"
     permission_classes = (IsAuthenticated,)
-    serializer_class = PostSerializer
-    pagination_class = PostPagination
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        assert page is not None  # the view always paginates
-        return self.get_paginated_response([post_json(post) for post in page])
 
     def get_queryset(self) -> QuerySet[Post]:
         return selectors.reading_list(member=signed_in_user(self.request.user))
